@@ -1,0 +1,300 @@
+"""The one composition root: config in, ASGI app out.
+
+:class:`Runtime` is everything built from one config (courts, adapters,
+pipeline, routes). :class:`GatewayHost` is the ASGI app servers run: it owns
+the long-lived resources (state store, outbound HTTP client), starts a
+runtime, and on reload builds and starts a new runtime from the new config,
+swaps it in atomically and retires the old one after in-flight requests have
+had time to finish. A config that fails validation never replaces a working
+one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.types import Receive, Scope, Send
+
+from gateway.actor import Pseudonyms
+from gateway.api import CanonicalApi, json_response, problem_response
+from gateway.audit import AuditTrail
+from gateway.channels import Adapter, ChannelContext, discover_adapters
+from gateway.config import ConfigError, ConfigProblem, GatewayConfig, load_config
+from gateway.core import Gateway
+from gateway.court_client import CourtTransport, TransportSettings
+from gateway.errors import ErrorCode, GatewayError
+from gateway.http_io import request_id_for
+from gateway.issuers import API_CHANNEL, IssuerVerifier, TrustedIssuer
+from gateway.logs import get_logger
+from gateway.metrics import CONFIG_RELOADS, COURT_UP, STATE_UP, render
+from gateway.openapi import openapi_document
+from gateway.pipeline import ChannelPolicy, CourtDirectory, Pipeline, RateLimit
+from gateway.sessions import SessionStore
+from gateway.state import StateStore, open_state
+from gateway.tokens import ActorTokenSigner, SessionTokens
+
+_log = get_logger("court_gateway.app")
+RETIRE_AFTER_S = 30.0  # in-flight requests on a replaced runtime get this long to finish
+HEALTH_INTERVAL_S = 15.0
+API_POLICY_LIMITS = (RateLimit(600, 60), RateLimit(5000, 1))
+
+
+@dataclass
+class HostOptions:
+    """What tests and ``demo`` may inject instead of what the config says."""
+
+    state: StateStore | None = None
+    adapters: Mapping[str, type[Adapter]] | None = None
+    http: httpx.AsyncClient | None = None
+    extras: dict[str, dict[str, Any]] = field(default_factory=dict)  # per channel name
+    health_checks: bool = True
+
+
+def channel_policy(name: str, settings: Any) -> ChannelPolicy:
+    services = tuple(settings.services)
+    limits = settings.rate_limits
+    return ChannelPolicy(
+        name=name,
+        services=None if "*" in services else frozenset(services),
+        per_actor=RateLimit(limits.per_actor.count, limits.per_actor.period_s),
+        per_channel=RateLimit(limits.per_channel.count, limits.per_channel.period_s),
+    )
+
+
+def _transports(config: GatewayConfig) -> dict[str, CourtTransport]:
+    transports = {}
+    for code, court in config.courts.items():
+        if not court.enabled:
+            continue
+        settings = TransportSettings(
+            timeout_s=court.timeout_s, connect_timeout_s=court.connect_timeout_s,
+            ca_file=str(court.ca_file) if court.ca_file else None,
+            client_cert_file=str(court.client_cert_file) if court.client_cert_file else None,
+            client_key_file=str(court.client_key_file) if court.client_key_file else None,
+        )
+        transports[code] = CourtTransport(court.base_url, settings)
+    return transports
+
+
+class Runtime:
+    """Everything built from one config; immutable once started."""
+
+    def __init__(self, config: GatewayConfig, state: StateStore, http: httpx.AsyncClient, audit: AuditTrail,
+                 adapters: Mapping[str, type[Adapter]], extras: Mapping[str, dict[str, Any]]) -> None:
+        self.config = config
+        self.transports = _transports(config)
+        courts = CourtDirectory(
+            names={code: config.courts[code].name for code in self.transports},
+            transports=self.transports, default_court=config.default_court,
+        )
+        gw = config.gateway
+        self.signer = ActorTokenSigner(gw.signing_key.value, [k.value for k in gw.previous_signing_keys_env])
+        pipeline = Pipeline(state, courts, self.signer)
+        pseudonyms = Pseudonyms(gw.pseudonym_key)
+        sessions = SessionStore(state, SessionTokens(gw.secret.value_bytes))
+        self.gateway = Gateway(pipeline, sessions, pseudonyms, state, http, audit)
+        issuers = [TrustedIssuer(i.issuer, i.audience, str(i.jwks_url), tuple(i.algorithms), i.staff_roles_claim)
+                   for i in gw.trusted_issuers]
+        api_policy = ChannelPolicy(API_CHANNEL, None, *API_POLICY_LIMITS)
+        self.api = CanonicalApi(self.gateway, IssuerVerifier(issuers, pseudonyms, http), api_policy)
+        self.adapters = self._adapters(adapters, extras)
+        self.court_up: dict[str, bool | None] = {code: None for code in self.transports}
+        self.app = Starlette(routes=self._routes(), exception_handlers={HTTPException: _http_exception})
+
+    def _adapters(self, registry: Mapping[str, type[Adapter]], extras: Mapping[str, dict[str, Any]]
+                  ) -> dict[str, Adapter]:
+        built = {}
+        for name, settings in self.config.channels.items():
+            if not settings.enabled:
+                continue
+            adapter_cls = registry[settings.adapter or name]
+            context = ChannelContext(name, settings, channel_policy(name, settings), self.gateway,
+                                     dict(extras.get(name, {})))
+            built[name] = adapter_cls(context)
+        return built
+
+    def _routes(self) -> list[BaseRoute]:
+        routes: list[BaseRoute] = [
+            Route("/healthz", _healthz, methods=["GET"]),
+            Route("/readyz", self._readyz, methods=["GET"]),
+            Route("/metrics", _metrics, methods=["GET"]),
+            Route("/.well-known/jwks.json", self._jwks, methods=["GET"]),
+            Route("/api/v1/openapi.json", _openapi, methods=["GET"]),
+            *self.api.routes(),
+        ]
+        for name, adapter in self.adapters.items():
+            routes.append(Mount(f"/channels/{name}", routes=adapter.routes()))
+        return routes
+
+    async def start(self) -> None:
+        for adapter in self.adapters.values():
+            await adapter.startup()
+
+    async def stop(self) -> None:
+        for adapter in self.adapters.values():
+            await adapter.shutdown()
+        for transport in self.transports.values():
+            await transport.close()
+
+    async def check_courts(self) -> None:
+        async def one(code: str, transport: CourtTransport) -> None:
+            try:
+                answer = await transport.request("GET", "/api/v1/health", headers={})
+                up = answer.status == 200
+            except Exception:  # noqa: BLE001 - any failure means "not up"
+                up = False
+            self.court_up[code] = up
+            COURT_UP.labels(code).set(1 if up else 0)
+
+        await asyncio.gather(*(one(c, t) for c, t in self.transports.items()))
+
+    async def _readyz(self, request: Request) -> Response:
+        state_up = await self.gateway.state.ping()
+        STATE_UP.set(1 if state_up else 0)
+        courts = {code: ("up" if up else "unknown" if up is None else "down") for code, up in self.court_up.items()}
+        # One court or Redis being down must not take every instance out of a load balancer:
+        # readiness is about this process; the parts are reported in the body and in /metrics.
+        return json_response({"status": "ready", "state": "up" if state_up else "down", "courts": courts})
+
+    async def _jwks(self, request: Request) -> Response:
+        response = json_response(self.signer.jwks())
+        response.headers["Cache-Control"] = "public, max-age=300"
+        return response
+
+
+async def _healthz(request: Request) -> Response:
+    return json_response({"status": "ok"})
+
+
+async def _metrics(request: Request) -> Response:
+    return Response(render(), media_type="text/plain; version=0.0.4; charset=utf-8")
+
+
+async def _openapi(request: Request) -> Response:
+    return json_response(openapi_document())
+
+
+async def _http_exception(request: Request, exc: Exception) -> Response:
+    status = getattr(exc, "status_code", 404)
+    code = ErrorCode.NOT_FOUND if status in (404, 405) else ErrorCode.VALIDATION_FAILED
+    detail = "no such route" if status == 404 else "method not allowed" if status == 405 else "bad request"
+    return problem_response(GatewayError(code, detail), request_id_for(request))
+
+
+class GatewayHost:
+    """The ASGI application: owns shared resources, serves the current runtime, reloads atomically."""
+
+    def __init__(self, config: GatewayConfig, options: HostOptions | None = None) -> None:
+        self.options = options or HostOptions()
+        self.config = config
+        self.runtime: Runtime | None = None
+        self._state: StateStore | None = None
+        self._http: httpx.AsyncClient | None = None
+        self._audit: AuditTrail | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._reload_lock = asyncio.Lock()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        runtime = self.runtime
+        if runtime is None:
+            response = JSONResponse({"status": "starting"}, status_code=503)
+            await response(scope, receive, send)
+            return
+        await runtime.app(scope, receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    await self.start()
+                except Exception as exc:  # noqa: BLE001 - reported to the server, which refuses to start
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.stop()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def start(self) -> None:
+        self._state = self.options.state or open_state(self.config.gateway.state)
+        self._http = self.options.http or httpx.AsyncClient(follow_redirects=False, timeout=10.0)
+        audit_path = self.config.gateway.audit_log_path
+        self._audit = AuditTrail(str(audit_path) if audit_path else "stdout")
+        self.runtime = await self._build(self.config)
+        if self.options.health_checks:
+            self._tasks.append(asyncio.create_task(self._health_loop()))
+
+    async def _build(self, config: GatewayConfig) -> Runtime:
+        assert self._state and self._http and self._audit
+        adapters = self.options.adapters if self.options.adapters is not None else discover_adapters()
+        runtime = Runtime(config, self._state, self._http, self._audit, adapters, self.options.extras)
+        await runtime.start()
+        return runtime
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        if self.runtime:
+            await self.runtime.stop()
+        if self._http and self.options.http is None:
+            await self._http.aclose()
+        if self._state and self.options.state is None:
+            await self._state.close()
+        if self._audit:
+            self._audit.close()
+
+    async def reload(self, path: Path, env: Mapping[str, str] | None = None) -> bool:
+        """Validate, build, swap; on any problem keep serving the old config and say why."""
+        async with self._reload_lock:
+            try:
+                config = load_config(path, env=env, adapters=self.options.adapters or discover_adapters())
+                if config.gateway.state != self.config.gateway.state:
+                    raise ConfigError([ConfigProblem(path, 1, "gateway.state",
+                                                     "the state store cannot change on reload; restart instead")])
+                fresh = await self._build(config)
+            except ConfigError as exc:
+                CONFIG_RELOADS.labels("rejected").inc()
+                _log.error("config reload rejected; keeping the running config",
+                           problems=[str(p) for p in exc.problems])
+                return False
+            old, self.runtime, self.config = self.runtime, fresh, config
+            CONFIG_RELOADS.labels("applied").inc()
+            _log.info("config reloaded", channels=sorted(config.channels), courts=len(config.courts))
+            if old is not None:
+                self._tasks.append(asyncio.create_task(_retire(old)))
+            return True
+
+    async def _health_loop(self) -> None:
+        while True:
+            runtime = self.runtime
+            if runtime is not None:
+                await runtime.check_courts()
+                STATE_UP.set(1 if await runtime.gateway.state.ping() else 0)
+            await asyncio.sleep(HEALTH_INTERVAL_S)
+
+
+async def _retire(runtime: Runtime) -> None:
+    await asyncio.sleep(RETIRE_AFTER_S)
+    await runtime.stop()
+
+
+def create_app(config: GatewayConfig, options: HostOptions | None = None) -> GatewayHost:
+    return GatewayHost(config, options)
+
+
+__all__ = ["GatewayHost", "HostOptions", "Runtime", "create_app"]

@@ -1,0 +1,63 @@
+"""Outbound notifications: the SMS gateway (CONTRACTS.md section 7) and the events messages are about."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Annotated
+
+from pydantic import AfterValidator, Field, WithJsonSchema, field_validator
+
+from gateway.config.env_values import EnvSecret
+from gateway.config.types import Frozen, HttpUrl, problem
+
+#: Court event types of CONTRACTS.md section 5.
+COURT_EVENT_TYPES: tuple[str, ...] = (
+    "filing.received", "filing.correction_required", "filing.reviewed", "filing.docketed",
+    "hearing.scheduled", "judge_message.replied", "application.updated", "payment.confirmed",
+    "refund.completed",
+)
+#: What an SMS can be about: a court event told to the citizen, or a time limit told to court staff.
+SMS_EVENTS: tuple[str, ...] = (*COURT_EVENT_TYPES, "sla.reminder", "sla.escalation")
+DEFAULT_SMS_TEMPLATES: dict[str, str] = {
+    event: "GZCOURT_" + event.upper().replace(".", "_") for event in SMS_EVENTS
+}
+
+
+def _event(allowed: tuple[str, ...]) -> Callable[[str], str]:
+    def check(name: str) -> str:
+        if name not in allowed:
+            raise problem("unknown_event", "unknown event {name}; known: {known}", name=name, known=", ".join(allowed))
+        return name
+
+    return check
+
+
+SmsEvent = Annotated[str, AfterValidator(_event(SMS_EVENTS)), WithJsonSchema({"type": "string", "enum": list(SMS_EVENTS)})]
+ChannelEvent = Annotated[
+    str,
+    AfterValidator(_event(("*", *COURT_EVENT_TYPES))),
+    WithJsonSchema({"type": "string", "enum": ["*", *COURT_EVENT_TYPES]}),
+]
+
+
+class SmsSettings(Frozen):
+    """The SMS gateway of CONTRACTS.md section 7."""
+
+    base_url: HttpUrl
+    sign_name: str = Field(min_length=1, description="the 【签名】 every message starts with")
+    access_key_env: EnvSecret
+    access_secret_env: EnvSecret | None = None
+    timeout_s: float = Field(default=5.0, gt=0, le=60)
+    #: After validation: the defaults with the config's entries over them.
+    templates: Mapping[SmsEvent, Annotated[str, Field(min_length=1)]] = Field(
+        default_factory=lambda: dict(DEFAULT_SMS_TEMPLATES)
+    )
+
+    @field_validator("templates", mode="before")
+    @classmethod
+    def _over_defaults(cls, value: object) -> object:
+        return {**DEFAULT_SMS_TEMPLATES, **value} if isinstance(value, Mapping) else value
+
+
+class NotifySettings(Frozen):
+    sms: SmsSettings | None = Field(default=None, description="absent: nothing is sent by SMS")

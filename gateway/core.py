@@ -1,0 +1,98 @@
+"""The gateway as adapters and the canonical API see it: one object, passed in.
+
+:class:`Gateway` wraps the pipeline with what every call gets regardless of
+channel: a log line, metrics and, for case data, an audit record. Adapters
+receive it through their :class:`gateway.channels.ChannelContext`.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from gateway.actor import Actor, Pseudonyms
+from gateway.audit import AuditRecord, AuditTrail
+from gateway.catalog import Access, Operation, get_operation
+from gateway.errors import ErrorCode, GatewayError
+from gateway.logs import get_logger
+from gateway.metrics import GATEWAY_SECONDS, REQUESTS, UPSTREAM_SECONDS
+from gateway.pipeline import Call, Outcome, Pipeline
+from gateway.sessions import SessionStore
+from gateway.signing import NonceGuard
+from gateway.state import StateStore
+
+_log = get_logger("court_gateway.request")
+
+
+def operation_or_404(op_id: str) -> Operation:
+    """Unknown operation ids are NOT_FOUND (CONTRACTS.md section 3)."""
+    op = get_operation(op_id)
+    if op is None:
+        raise GatewayError(ErrorCode.NOT_FOUND, "unknown operation")
+    return op
+
+
+@dataclass
+class Gateway:
+    pipeline: Pipeline
+    sessions: SessionStore
+    pseudonyms: Pseudonyms
+    state: StateStore
+    http: httpx.AsyncClient  # outbound integrations (identity platforms, WeChat, SMS)
+    audit: AuditTrail
+    nonces: NonceGuard = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.nonces = NonceGuard(self.state)
+
+    async def execute(self, call: Call) -> Outcome:
+        started = time.perf_counter()
+        outcome: Outcome | None = None
+        error: GatewayError | None = None
+        try:
+            outcome = await self.pipeline.execute(call)
+            return outcome
+        except GatewayError as exc:
+            error = exc
+            raise
+        finally:
+            self._observe(call, outcome, error, time.perf_counter() - started)
+
+    def _observe(self, call: Call, outcome: Outcome | None, error: GatewayError | None, elapsed: float) -> None:
+        op = call.operation
+        code = error.code.value if error else "OK"
+        court = (outcome.court if outcome else None) or "-"
+        upstream = outcome.upstream_s if outcome else 0.0
+        REQUESTS.labels(call.channel.name, op.id, court, code).inc()
+        GATEWAY_SECONDS.labels(call.channel.name, op.id).observe(max(0.0, elapsed - upstream))
+        if upstream:
+            UPSTREAM_SECONDS.labels(court, op.id).observe(upstream)
+        status = error.status if error else (outcome.status if outcome else 0)
+        _log.info("request", request_id=call.request_id, channel=call.channel.name, operation=op.id, court=court,
+                  status=status, code=code, duration_ms=round(elapsed * 1000, 2),
+                  upstream_ms=round(upstream * 1000, 2), replayed=bool(outcome and outcome.replayed))
+        if op.access is not Access.PUBLIC:
+            self._audit(call, outcome, error, court, status)
+
+    def _audit(self, call: Call, outcome: Outcome | None, error: GatewayError | None, court: str,
+               status: int) -> None:
+        actor = outcome.actor if outcome else None
+        sub = actor.sub if actor else getattr(call.credential, "sub", None)
+        item = next((str(call.args[k]) for k in ("filing_id", "application_id", "mediation_id", "consultation_id",
+                                                  "witness_id", "delivery_id", "hearing_id") if k in call.args), None)
+        self.audit.record(AuditRecord(
+            request_id=call.request_id, channel=call.channel.name, operation=call.operation.id, actor=sub,
+            court=None if court == "-" else court, case_no=_case_no(call.args), item=item,
+            result=error.code.value if error else "ok", status=status,
+        ))
+
+    async def actor_of(self, call: Call) -> Actor | None:
+        return await self.pipeline.resolve_actor(call)
+
+
+def _case_no(args: dict[str, Any]) -> str | None:
+    value = args.get("case_no")
+    return str(value)[:64] if value else None

@@ -1,0 +1,185 @@
+"""Calling a court's system (CONTRACTS.md section 5), behind one seam.
+
+The transport is aiohttp: measured at ~150 µs CPU per proxied request against
+~930-1,500 µs for httpx's default transport (ARCHITECTURE.md; our own figures
+are in bench/). Only :class:`CourtTransport` knows the library; the rest of
+the gateway sees :class:`CourtResponse` and :class:`GatewayError`.
+
+Court answers are mapped here, once: a 404 is NOT_FOUND; a problem+json with a
+code courts may pass through keeps it; other 4xx are BACKEND_REJECTED with the
+court's detail; 5xx, connection failures, redirects and malformed or oversized
+answers are BACKEND_UNAVAILABLE; timeouts BACKEND_TIMEOUT.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from typing import IO, Any
+
+import aiohttp
+import orjson
+
+from gateway.errors import ErrorCode, GatewayError
+
+#: An answer bigger than this is not a litigation-service answer; refuse it cleanly.
+MAX_ANSWER_BYTES = 8 * 2**20
+PASSED_THROUGH_CODES = frozenset(
+    {"VALIDATION_FAILED", "INVALID_CASE_NUMBER", "INVALID_ID_NUMBER", "NOT_FOUND", "DEADLINE_PASSED"}
+)
+
+
+@dataclass(frozen=True)
+class CourtResponse:
+    status: int
+    content_type: str
+    body: bytes
+    headers: Mapping[str, str]
+
+    def json(self) -> Any:
+        return orjson.loads(self.body)
+
+
+@dataclass(frozen=True)
+class TransportSettings:
+    timeout_s: float = 5.0
+    connect_timeout_s: float = 2.0
+    ca_file: str | None = None
+    client_cert_file: str | None = None
+    client_key_file: str | None = None
+    pool_size: int = 100
+
+
+class CourtUnreachable(Exception):
+    """Connection refused or reset, or a 5xx-class failure before an answer: safe to queue a write."""
+
+    def __init__(self, code: ErrorCode, detail: str) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+
+
+def _ssl_context(settings: TransportSettings) -> ssl.SSLContext | None:
+    if not (settings.ca_file or settings.client_cert_file):
+        return None
+    context = ssl.create_default_context(cafile=settings.ca_file)
+    if settings.client_cert_file:
+        context.load_cert_chain(settings.client_cert_file, settings.client_key_file)
+    return context
+
+
+class CourtTransport:
+    """One long-lived connection pool per court."""
+
+    def __init__(self, base_url: str, settings: TransportSettings) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._settings = settings
+        self._session: aiohttp.ClientSession | None = None
+
+    def _open(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            connector = aiohttp.TCPConnector(
+                limit=self._settings.pool_size, keepalive_timeout=30, ssl=_ssl_context(self._settings) or True,
+                ttl_dns_cache=300,
+            )
+            timeout = aiohttp.ClientTimeout(
+                total=self._settings.timeout_s, sock_connect=self._settings.connect_timeout_s
+            )
+            self._session = aiohttp.ClientSession(
+                connector=connector, timeout=timeout, auto_decompress=True, skip_auto_headers=("User-Agent",),
+                json_serialize=lambda o: orjson.dumps(o).decode(),
+            )
+        return self._session
+
+    async def request(
+        self, method: str, path: str, *, headers: dict[str, str], body: bytes | None = None,
+        params: Mapping[str, str] | None = None, form: aiohttp.FormData | None = None,
+    ) -> CourtResponse:
+        """Raises CourtUnreachable (connection, timeout) ; any HTTP answer is returned as is."""
+        session = self._open()
+        data: Any = form if form is not None else body
+        try:
+            async with session.request(
+                method, self.base_url + path, headers=headers, data=data, params=params, allow_redirects=False,
+            ) as answer:
+                payload = await _read_bounded(answer.content.iter_chunked(65536))
+                return CourtResponse(answer.status, answer.headers.get("Content-Type", ""), payload,
+                                     dict(answer.headers))
+        except asyncio.TimeoutError:
+            raise CourtUnreachable(ErrorCode.BACKEND_TIMEOUT, "court did not answer in time") from None
+        except _AnswerTooLarge:
+            raise CourtUnreachable(ErrorCode.BACKEND_UNAVAILABLE, "court answer too large") from None
+        except (aiohttp.ClientError, OSError) as exc:
+            raise CourtUnreachable(ErrorCode.BACKEND_UNAVAILABLE, f"court unreachable: {type(exc).__name__}") from None
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+
+class _AnswerTooLarge(Exception):
+    pass
+
+
+async def _read_bounded(chunks: AsyncIterator[bytes]) -> bytes:
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in chunks:
+        size += len(chunk)
+        if size > MAX_ANSWER_BYTES:
+            raise _AnswerTooLarge()
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+def upload_form(file: IO[bytes], filename: str, content_type: str) -> aiohttp.FormData:
+    form = aiohttp.FormData()
+    form.add_field("file", file, filename=filename, content_type=content_type)
+    return form
+
+
+def map_court_error(response: CourtResponse) -> GatewayError:
+    """Translate a non-2xx court answer into the gateway's codes (section 3, "Court answers")."""
+    status = response.status
+    problem = _problem(response)
+    detail = str(problem.get("detail") or problem.get("title") or f"court answered {status}")[:500]
+    if status == 404:
+        return GatewayError(ErrorCode.NOT_FOUND, "not found")
+    if 400 <= status < 500:
+        code = str(problem.get("code", ""))
+        if code in PASSED_THROUGH_CODES:
+            errors = problem.get("errors")
+            gateway_error = GatewayError(ErrorCode(code), detail)
+            if isinstance(errors, list):
+                from gateway.errors import FieldError
+
+                gateway_error.errors = [
+                    FieldError(str(e.get("field", "")), str(e.get("message", "")))
+                    for e in errors[:50] if isinstance(e, dict)
+                ]
+            return gateway_error
+        return GatewayError(ErrorCode.BACKEND_REJECTED, detail, extra={"court_code": code} if code else {})
+    return GatewayError(ErrorCode.BACKEND_UNAVAILABLE, f"court answered {status}")
+
+
+def _problem(response: CourtResponse) -> dict[str, Any]:
+    if "json" not in response.content_type:
+        return {}
+    try:
+        body = response.json()
+    except orjson.JSONDecodeError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def is_success(response: CourtResponse) -> bool:
+    return 200 <= response.status < 300
+
+
+def decode_json_answer(response: CourtResponse) -> Any:
+    try:
+        return response.json()
+    except orjson.JSONDecodeError:
+        raise GatewayError(ErrorCode.BACKEND_UNAVAILABLE, "court answered malformed JSON") from None

@@ -1,0 +1,1 @@
+"""Pure domain rules of DOMAIN.md: case numbers, identity numbers, courts, time limits."""

@@ -1,0 +1,108 @@
+"""Reading requests safely, for the canonical API and every adapter.
+
+Bodies are limited while they are read (a lying or missing Content-Length
+changes nothing), JSON is parsed by orjson (which refuses integers beyond 64
+bits, so a 10,000-digit number costs nothing) and then checked for depth.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from gateway.errors import ErrorCode, FieldError, GatewayError
+
+if TYPE_CHECKING:
+    from gateway.pipeline import Outcome
+
+MAX_JSON_BYTES = 2**20
+MAX_JSON_DEPTH = 32
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
+
+
+def request_id_for(request: Request) -> str:
+    """The caller's X-Request-Id when it is a sane token, else a fresh one; stored on the request."""
+    existing = getattr(request.state, "request_id", None)
+    if existing:
+        return str(existing)
+    offered = request.headers.get("x-request-id", "")
+    request_id = offered if _REQUEST_ID.match(offered) else secrets.token_hex(12)
+    request.state.request_id = request_id
+    return request_id
+
+
+async def read_body(request: Request, max_bytes: int = MAX_JSON_BYTES) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > max_bytes:
+        raise GatewayError(ErrorCode.PAYLOAD_TOO_LARGE, f"body larger than {max_bytes} bytes")
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_bytes:
+            raise GatewayError(ErrorCode.PAYLOAD_TOO_LARGE, f"body larger than {max_bytes} bytes")
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+def parse_json_object(body: bytes, *, allow_empty: bool = True) -> dict[str, Any]:
+    if not body.strip():
+        if allow_empty:
+            return {}
+        raise GatewayError(ErrorCode.VALIDATION_FAILED, "a JSON object is required", [FieldError("(body)", "empty")])
+    try:
+        value = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise GatewayError(ErrorCode.VALIDATION_FAILED, "the body is not valid JSON",
+                           [FieldError("(body)", "not valid UTF-8 JSON")]) from None
+    if not isinstance(value, dict):
+        raise GatewayError(ErrorCode.VALIDATION_FAILED, "the body must be a JSON object",
+                           [FieldError("(body)", "expected an object")])
+    check_depth(value)
+    return value
+
+
+async def read_json_object(request: Request, max_bytes: int = MAX_JSON_BYTES) -> dict[str, Any]:
+    return parse_json_object(await read_body(request, max_bytes))
+
+
+def check_depth(value: Any, limit: int = MAX_JSON_DEPTH) -> None:
+    """Iterative, so a hostile document cannot exhaust the stack while being measured."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            raise GatewayError(ErrorCode.VALIDATION_FAILED, f"JSON nested deeper than {limit}",
+                               [FieldError("(body)", f"nested deeper than {limit} levels")])
+        if isinstance(node, dict):
+            stack.extend((child, depth + 1) for child in node.values())
+        elif isinstance(node, list):
+            stack.extend((child, depth + 1) for child in node)
+
+
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def json_bytes(value: Any) -> bytes:
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
+
+
+def set_outcome_headers(response: Response, outcome: Outcome) -> Response:
+    """Headers every answer carries: a replay is flagged; rate-limit state is reported (IETF RateLimit)."""
+    if outcome.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    if outcome.rate is not None:
+        response.headers["RateLimit-Limit"] = str(outcome.rate.limit)
+        response.headers["RateLimit-Remaining"] = str(outcome.rate.remaining)
+        response.headers["RateLimit-Reset"] = str(max(0, int(outcome.rate.reset_s + 0.999)))
+    return response

@@ -1,0 +1,598 @@
+"""What every canonical call goes through, in order, whichever channel it came from.
+
+    service enabled? -> arguments valid? -> route to a court -> one state round trip
+    (rate limits, session, participant cache) -> assurance -> access (self / own /
+    participant) -> idempotency claim (writes) -> court call -> answer mapped ->
+    own-record kept -> idempotency record completed
+
+Adapters build a :class:`Call` and render the :class:`Outcome` or the
+:class:`GatewayError`; the canonical HTTP API does the same. There is no second
+path, which is what makes every channel behave the same.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+import orjson
+from pydantic import ValidationError
+
+from gateway.actor import Actor
+from gateway.catalog import Access, Operation, Routing, assurance_at_least
+from gateway.court_client import (
+    CourtResponse,
+    CourtTransport,
+    CourtUnreachable,
+    decode_json_answer,
+    is_success,
+    map_court_error,
+    upload_form,
+)
+from gateway.domain.case_numbers import CaseNumber, CaseNumberError, parse_case_number
+from gateway.errors import ErrorCode, FieldError, GatewayError
+from gateway.idempotency import Claim, IdempotencyStore, StoredAnswer, check_key, court_key, fingerprint
+from gateway.state import RateCheck, RateDecision, StateStore, StateUnavailable
+from gateway.tokens import ActorTokenSigner
+from gateway.uploads import SpooledUpload, describe, upload_key
+
+PARTICIPANT_TTL_S = 120  # "cached briefly": a party who leaves the case loses access within two minutes
+NON_PARTICIPANT_TTL_S = 30
+OWN_RECORD_TTL_S = 400 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    count: int
+    period_s: float
+
+
+@dataclass(frozen=True)
+class ChannelPolicy:
+    """What the gateway needs to know of a channel: its name, services and limits."""
+
+    name: str
+    services: frozenset[str] | None  # None = every operation
+    per_actor: RateLimit | None = None
+    per_channel: RateLimit | None = None
+
+    def offers(self, operation_id: str) -> bool:
+        return self.services is None or operation_id in self.services
+
+
+@dataclass(frozen=True)
+class SessionRef:
+    """A channel session to resolve in the hot-path round trip (the person's data lives in state)."""
+
+    sid: str
+    sub: str
+    idle_timeout_s: float | None = None
+
+    @property
+    def state_key(self) -> str:
+        return session_key(self.sid)
+
+
+def session_key(sid: str) -> str:
+    return f"sess:{sid}"
+
+
+Credential = Actor | SessionRef | None
+
+
+@dataclass
+class Call:
+    operation: Operation
+    channel: ChannelPolicy
+    credential: Credential
+    args: dict[str, Any]
+    request_id: str
+    idempotency_key: str | None = None
+    idempotency_field: str = "Idempotency-Key"
+    #: the spooled file of ``uploads.create`` (streamed to the court as multipart)
+    attachment: SpooledUpload | None = None
+
+
+@dataclass(frozen=True)
+class BinaryAnswer:
+    content: bytes
+    content_type: str
+    filename: str
+
+
+@dataclass
+class Outcome:
+    result: Any
+    status: int
+    replayed: bool = False
+    queued: bool = False
+    rate: RateDecision | None = None
+    court: str | None = None
+    actor: Actor | None = None
+    upstream_s: float = 0.0
+
+
+@dataclass
+class Target:
+    courts: list[str]
+    case: CaseNumber | None = None
+
+    @property
+    def court(self) -> str:
+        return self.courts[0]
+
+
+@dataclass
+class CourtDirectory:
+    """The courts of the config: names and transports."""
+
+    names: dict[str, str]
+    transports: dict[str, CourtTransport]
+    default_court: str
+
+    def known(self, code: str) -> bool:
+        return code in self.transports
+
+
+@dataclass
+class Pipeline:
+    state: StateStore
+    courts: CourtDirectory
+    signer: ActorTokenSigner
+    idempotency: IdempotencyStore = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.idempotency = IdempotencyStore(self.state)
+
+    # --- the one path ---------------------------------------------------------------------------
+
+    async def execute(self, call: Call) -> Outcome:
+        op = call.operation
+        if not call.channel.offers(op.id):
+            raise GatewayError(ErrorCode.SERVICE_NOT_ENABLED, f"{op.id} is not offered on this channel")
+        args = validate_args(op, call.args)
+        target = await self._route(op, args)
+        actor, rate, participant = await self._hot_path(call, target)
+        self._check_assurance(op, actor)
+        await self._check_access(op, actor, args, target, participant, call.request_id)
+        if op.is_write:
+            outcome = await self._write(call, actor, args, target)
+        else:
+            outcome = await self._read(call, actor, args, target)
+        outcome.rate, outcome.actor = rate, actor
+        outcome.court = outcome.court or (target.courts[0] if len(target.courts) == 1 else None)
+        return outcome
+
+    async def resolve_actor(self, call: Call) -> Actor | None:
+        """The actor behind a credential, for routes outside the catalog (logout, uploads)."""
+        actor, _, _ = await self._hot_path(call, Target([]))
+        return actor
+
+    # --- routing --------------------------------------------------------------------------------
+
+    async def _route(self, op: Operation, args: dict[str, Any]) -> Target:
+        routing = op.routing
+        if routing is Routing.CASE:
+            return self._route_case(args)
+        if routing is Routing.COURT:
+            return Target([self._known_court(args["court"])])
+        if routing is Routing.DEFAULT_COURT:
+            return Target([self._known_court(args.get("court") or self.courts.default_court)])
+        if routing is Routing.FAN_OUT:
+            named = args.get("court")
+            return Target([self._known_court(named)] if named else list(self.courts.transports))
+        if routing is Routing.OWN:
+            return Target([])  # resolved from the own record during the access check
+        return Target([])
+
+    def _route_case(self, args: dict[str, Any]) -> Target:
+        case = parse_case(args["case_no"])
+        args["case_no"] = case.text
+        if case.is_legacy:
+            named = args.get("court")
+            if not named:
+                raise GatewayError(
+                    ErrorCode.VALIDATION_FAILED,
+                    "a pre-2016 case number carries no court code: name the court",
+                    [FieldError("court", "旧案号（含“字第”）无法识别法院，请选择审理法院后再查询。")],
+                )
+            return Target([self._known_court(named)], case)
+        # An appeal is lodged through the court of first instance: the case number's own court.
+        assert case.court is not None
+        return Target([self._known_court(case.court)], case)
+
+    def _known_court(self, code: str) -> str:
+        if not self.courts.known(code):
+            raise GatewayError(ErrorCode.NOT_FOUND, "no such court")
+        return code
+
+    # --- one round trip to the state store ------------------------------------------------------
+
+    async def _hot_path(self, call: Call, target: Target) -> tuple[Actor | None, RateDecision | None, bool | None]:
+        credential = call.credential
+        sub = credential.sub if credential is not None else None
+        checks = _rate_checks(call.channel, sub)
+        fetch: list[str] = []
+        touch: list[tuple[str, float]] = []
+        if isinstance(credential, SessionRef):
+            fetch.append(credential.state_key)
+            if credential.idle_timeout_s:
+                touch.append((credential.state_key, credential.idle_timeout_s))
+        participant_key = None
+        if sub and call.operation.access is Access.PARTICIPANT and target.case is not None:
+            participant_key = _participant_key(target.court, sub, target.case.text)
+            fetch.append(participant_key)
+        if not checks and not fetch:
+            return _as_actor(credential), None, None
+        try:
+            hot = await self.state.hot_path(checks, fetch, touch)
+        except StateUnavailable:
+            raise GatewayError(ErrorCode.SERVICE_UNAVAILABLE, "state store unavailable", retry_after=5) from None
+        if hot.rate is not None and not hot.rate.allowed:
+            raise GatewayError(ErrorCode.RATE_LIMITED, "rate limit reached",
+                               retry_after=max(1, int(hot.rate.retry_after_s + 0.999)))
+        values = iter(hot.values)
+        actor = _as_actor(credential)
+        if isinstance(credential, SessionRef):
+            record = next(values)
+            if record is None:
+                raise GatewayError(ErrorCode.SESSION_EXPIRED, "session ended or idled out")
+            actor = Actor.from_record(orjson.loads(record))
+        participant = None
+        if participant_key is not None:
+            cached = next(values)
+            participant = None if cached is None else cached == b"1"
+        return actor, hot.rate, participant
+
+    # --- checks ---------------------------------------------------------------------------------
+
+    @staticmethod
+    def _check_assurance(op: Operation, actor: Actor | None) -> None:
+        if not op.needs_actor:
+            return
+        if actor is None:
+            raise GatewayError(ErrorCode.UNAUTHENTICATED, "this operation needs a signed-in person")
+        if not assurance_at_least(actor.assurance, op.assurance):
+            raise GatewayError(ErrorCode.ASSURANCE_TOO_LOW, f"{op.id} needs assurance {op.assurance}",
+                               extra={"required_assurance": op.assurance})
+
+    async def _check_access(
+        self, op: Operation, actor: Actor | None, args: dict[str, Any], target: Target, cached: bool | None,
+        request_id: str,
+    ) -> None:
+        if actor is not None and actor.case_scope is not None:
+            _check_case_scope(op, actor, target)
+        if op.access is Access.SELF:
+            assert actor is not None
+            _check_self(op, actor, args)
+            await self._check_documents(actor, args, target)
+        elif op.access is Access.OWN and op.owned_by:
+            assert actor is not None
+            court = await self.owner_court(op.owned_by, args[op.owned_by], actor)
+            target.courts = [court]
+        elif op.access is Access.PARTICIPANT:
+            assert actor is not None and target.case is not None
+            await self._check_participant(actor, target, cached, request_id)
+            await self._check_documents(actor, args, target)
+
+    async def owner_court(self, kind: str, item_id: str, actor: Actor) -> str:
+        """The court of an item this actor created; NOT_FOUND otherwise, without asking any court."""
+        raw = await self.state.get(_own_key(kind, item_id))
+        record = orjson.loads(raw) if raw else None
+        if not record or record.get("sub") != actor.sub:
+            raise GatewayError(ErrorCode.NOT_FOUND, "not found")
+        return str(record["court"])
+
+    async def _check_documents(self, actor: Actor, args: dict[str, Any], target: Target) -> None:
+        """Documents must be this person's uploads to this court: another person's upload id is NOT_FOUND."""
+        for document in args.get("documents") or []:
+            court = await self.owner_court("upload_id", document["upload_id"], actor)
+            if court != target.court:
+                raise GatewayError(ErrorCode.NOT_FOUND, "upload not found at this court")
+
+    async def _check_participant(self, actor: Actor, target: Target, cached: bool | None, request_id: str) -> None:
+        assert target.case is not None
+        allowed = cached
+        if allowed is None:
+            allowed = await self._ask_access(actor, target.court, target.case.text, request_id)
+            ttl = PARTICIPANT_TTL_S if allowed else NON_PARTICIPANT_TTL_S
+            key = _participant_key(target.court, actor.sub, target.case.text)
+            try:
+                await self.state.set(key, b"1" if allowed else b"0", ttl)
+            except StateUnavailable:
+                pass  # the cache is an optimisation; the court answered
+        if not allowed:
+            # Identical to a case that does not exist: no enumeration (DOMAIN.md section 6).
+            raise GatewayError(ErrorCode.NOT_FOUND, "not found")
+
+    async def _ask_access(self, actor: Actor, court: str, case_no: str, request_id: str) -> bool:
+        path = f"/api/v1/cases/{quote(case_no, safe='')}/access"
+        response = await self._send(court, "GET", path, actor, request_id)
+        if response.status == 404:
+            return False
+        if is_success(response):
+            return True
+        raise map_court_error(response)
+
+    # --- reads and writes -----------------------------------------------------------------------
+
+    async def _read(self, call: Call, actor: Actor | None, args: dict[str, Any], target: Target) -> Outcome:
+        op = call.operation
+        if op.routing is Routing.LOCAL:
+            return await self._local(op, actor, args)
+        if op.routing is Routing.FAN_OUT:
+            return await self._fan_out(call, actor, args, target)
+        started = time.perf_counter()
+        response = await self._call_court(op, actor, args, target, call.request_id, None)
+        upstream = time.perf_counter() - started
+        return Outcome(self._answer(op, response), op.success_status, court=target.court, upstream_s=upstream)
+
+    async def _write(self, call: Call, actor: Actor | None, args: dict[str, Any], target: Target) -> Outcome:
+        op = call.operation
+        assert actor is not None
+        if call.attachment is not None and not call.idempotency_key:
+            call.idempotency_key = upload_key(call.attachment)
+        key = check_key(call.idempotency_key, call.idempotency_field)
+        printed = dict(args, attachment=describe(call.attachment)) if call.attachment else args
+        try:
+            claimed = await self.idempotency.claim(call.channel.name, actor.sub, key, fingerprint(op.id, printed))
+        except StateUnavailable:
+            # Without the idempotency store a write cannot be made safe: refuse, never forward unguarded.
+            raise GatewayError(ErrorCode.SERVICE_UNAVAILABLE, "state store unavailable", retry_after=5) from None
+        if isinstance(claimed, StoredAnswer):
+            return Outcome(claimed.result, claimed.status, replayed=True, queued=claimed.queued,
+                           court=target.courts[0] if target.courts else None)
+        return await self._run_claimed_write(call, actor, args, target, claimed, key)
+
+    async def _run_claimed_write(
+        self, call: Call, actor: Actor, args: dict[str, Any], target: Target, claim: Claim, key: str
+    ) -> Outcome:
+        op = call.operation
+        started = time.perf_counter()
+        try:
+            response = await self._call_court(op, actor, args, target, call.request_id,
+                                              court_key(call.channel.name, actor.sub, key), call.attachment)
+            result = self._answer(op, response)
+        except BaseException:
+            await _quietly(self.idempotency.release(claim))
+            raise
+        upstream = time.perf_counter() - started
+        if op.creates and isinstance(result, dict) and result.get(op.creates):
+            await self.remember_own(op.creates, str(result[op.creates]), target.court, actor.sub)
+        await _quietly(self.idempotency.complete(claim, StoredAnswer(op.success_status, result)))
+        return Outcome(result, op.success_status, court=target.court, upstream_s=upstream)
+
+    async def remember_own(self, kind: str, item_id: str, court: str, sub: str, ttl_s: float = OWN_RECORD_TTL_S) -> None:
+        record = orjson.dumps({"court": court, "sub": sub})
+        await self.state.set(_own_key(kind, item_id), record, ttl_s)
+
+    async def _call_court(
+        self, op: Operation, actor: Actor | None, args: dict[str, Any], target: Target, request_id: str,
+        idempotency_key: str | None, attachment: SpooledUpload | None = None,
+    ) -> CourtResponse:
+        path, params, body = court_request(op, args)
+        extra = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+        if attachment is not None:
+            # The court's uploads route takes the file as multipart, streamed from the spool file.
+            form = upload_form(attachment.file, attachment.filename, attachment.content_type)
+            return await self._send(target.court, op.method, path, actor, request_id,
+                                    params={"court": target.court}, form=form, **extra)
+        return await self._send(target.court, op.method, path, actor, request_id, params=params, body=body, **extra)
+
+    async def _send(
+        self, court: str, method: str, path: str, actor: Actor | None, request_id: str, *,
+        params: dict[str, str] | None = None, body: bytes | None = None, form: aiohttp.FormData | None = None,
+        **extra_headers: str,
+    ) -> CourtResponse:
+        headers = {
+            "Authorization": "Bearer " + self.signer.token_for(actor, court),
+            "X-Request-Id": request_id,
+            "Accept": "application/json",
+        }
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        headers.update({k.replace("_", "-"): v for k, v in extra_headers.items()})
+        try:
+            return await self.courts.transports[court].request(method, path, headers=headers, body=body,
+                                                               params=params, form=form)
+        except CourtUnreachable as exc:
+            raise GatewayError(exc.code, exc.detail) from None
+
+    @staticmethod
+    def _answer(op: Operation, response: CourtResponse) -> Any:
+        if not is_success(response):
+            raise map_court_error(response)
+        if op.binary:
+            disposition = response.headers.get("Content-Disposition", "")
+            return BinaryAnswer(response.body, response.content_type or "application/octet-stream",
+                                _filename(disposition))
+        return decode_json_answer(response)
+
+    async def _fan_out(self, call: Call, actor: Actor | None, args: dict[str, Any], target: Target) -> Outcome:
+        op = call.operation
+        cursors = decode_cursor(args.pop("cursor", None))
+        courts = [c for c in target.courts if not cursors or c in cursors]
+        started = time.perf_counter()
+
+        async def one(court: str) -> Any:
+            court_args = dict(args, court=None)
+            if cursors.get(court):
+                court_args["cursor"] = cursors[court]
+            response = await self._call_court(op, actor, court_args, Target([court]), call.request_id, None)
+            return self._answer(op, response)
+
+        answers = await asyncio.gather(*(one(c) for c in courts), return_exceptions=True)
+        items: list[Any] = []
+        partial: list[str] = []
+        next_cursors: dict[str, str] = {}
+        for court, answer in zip(courts, answers, strict=True):
+            if isinstance(answer, BaseException) or not isinstance(answer, dict):
+                if isinstance(answer, BaseException) and not isinstance(answer, Exception):
+                    raise answer
+                partial.append(court)
+                continue
+            items.extend({"court": court, **item} if isinstance(item, dict) else item
+                         for item in answer.get("items", []))
+            if answer.get("next_cursor"):
+                next_cursors[court] = str(answer["next_cursor"])
+        result = {"items": items, "next_cursor": encode_cursor(next_cursors), "partial": partial}
+        return Outcome(result, 200, upstream_s=time.perf_counter() - started)
+
+    async def _local(self, op: Operation, actor: Actor | None, args: dict[str, Any]) -> Outcome:
+        if op.id == "courts.list":
+            items = [{"code": code, "name": name} for code, name in self.courts.names.items()]
+            return Outcome({"items": items, "next_cursor": None}, 200)
+        if op.id == "deliveries.get":
+            assert actor is not None
+            delivery_id = args["delivery_id"]
+            await self.owner_court("delivery_id", delivery_id, actor)
+            raw = await self.state.get(f"delivery:{delivery_id}")
+            if raw is None:
+                raise GatewayError(ErrorCode.NOT_FOUND, "not found")
+            return Outcome(orjson.loads(raw), 200)
+        raise GatewayError(ErrorCode.NOT_FOUND, "unknown local operation")
+
+
+# --- helpers (pure) ---------------------------------------------------------------------------------
+
+
+def parse_case(text: Any) -> CaseNumber:
+    try:
+        return parse_case_number(str(text))
+    except CaseNumberError:
+        raise GatewayError(
+            ErrorCode.INVALID_CASE_NUMBER, "not a case number",
+            [FieldError("case_no", "案号格式不正确，应类似“（2024）粤0106民初88号”。")],
+        ) from None
+
+
+def validate_args(op: Operation, raw: Mapping[str, Any]) -> dict[str, Any]:
+    try:
+        model = op.args.model_validate(dict(raw))
+    except ValidationError as exc:
+        raise validation_error(exc) from None
+    return model.model_dump(mode="json", exclude_none=True)
+
+
+def validation_error(exc: ValidationError) -> GatewayError:
+    errors = []
+    code = ErrorCode.VALIDATION_FAILED
+    for item in exc.errors(include_url=False, include_input=False)[:50]:
+        where = ".".join(str(p) for p in item["loc"]) or "(body)"
+        message = str(item["msg"]).removeprefix("Value error, ")
+        if "INVALID_ID_NUMBER" in message:
+            code = ErrorCode.INVALID_ID_NUMBER
+            message = message.replace("INVALID_ID_NUMBER: ", "")
+        if item["type"] == "extra_forbidden":
+            message = "unknown field: it may not be set by the caller"
+        errors.append(FieldError(where, message))
+    return GatewayError(code, "the arguments are not valid", errors)
+
+
+def court_request(op: Operation, args: dict[str, Any]) -> tuple[str, dict[str, str] | None, bytes | None]:
+    """The court request for an operation: canonical path, query (reads) or JSON body (writes)."""
+    path_values = {name: quote(str(args[name]), safe="") for name in op.path_params}
+    path = "/api/v1" + op.path.format(**path_values)
+    rest = {k: v for k, v in args.items() if k not in path_values and v is not None}
+    if op.routing is Routing.CASE:
+        rest.pop("court", None)  # routing information; the court knows who it is
+    if op.method == "GET":
+        params = {k: _query_value(v) for k, v in rest.items() if not isinstance(v, (dict, list))}
+        return path, params or None, None
+    return path, None, orjson.dumps(rest)
+
+
+def _query_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _check_self(op: Operation, actor: Actor, args: dict[str, Any]) -> None:
+    """"self": a filing's plaintiffs or their agent, a mediation's applicants, include the actor."""
+    people: list[dict[str, Any]] = []
+    for group in ("plaintiffs", "applicants"):
+        people.extend(args.get(group) or [])
+    if op.id == "filings.submit" and args.get("agent"):
+        people.append(args["agent"])
+    if not people:
+        return
+    if not any(p.get("id_number") == actor.id_number and p.get("id_type", "ID_CARD") == actor.id_type
+               for p in people):
+        field_name = "plaintiffs" if "plaintiffs" in args else "applicants"
+        raise GatewayError(ErrorCode.VALIDATION_FAILED, "the signed-in person must be a party or the agent",
+                           [FieldError(field_name, "提交人须为本案当事人或其委托代理人。")])
+
+
+def _check_case_scope(op: Operation, actor: Actor, target: Target) -> None:
+    """A hotline caller verified by a case query password may touch that one case only."""
+    if op.access is not Access.PARTICIPANT or target.case is None or target.case.text != actor.case_scope:
+        raise GatewayError(ErrorCode.NOT_FOUND, "outside the verified case")
+
+
+def _rate_checks(channel: ChannelPolicy, sub: str | None) -> list[RateCheck]:
+    checks = []
+    if channel.per_channel:
+        checks.append(RateCheck(f"rl:c:{channel.name}", channel.per_channel.count, channel.per_channel.period_s))
+    if sub and channel.per_actor:
+        checks.append(RateCheck(f"rl:a:{channel.name}:{sub}", channel.per_actor.count, channel.per_actor.period_s))
+    return checks
+
+
+def _participant_key(court: str, sub: str, case_no: str) -> str:
+    digest = hashlib.sha256(f"{court}\n{case_no}".encode()).hexdigest()[:24]
+    return f"acc:{sub}:{digest}"
+
+
+def _own_key(kind: str, item_id: str) -> str:
+    return f"own:{kind}:{item_id}"
+
+
+def _as_actor(credential: Credential) -> Actor | None:
+    return credential if isinstance(credential, Actor) else None
+
+
+def encode_cursor(cursors: dict[str, str]) -> str | None:
+    if not cursors:
+        return None
+    return base64.urlsafe_b64encode(orjson.dumps(cursors)).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> dict[str, str]:
+    if not cursor:
+        return {}
+    try:
+        decoded = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, orjson.JSONDecodeError):
+        raise GatewayError(ErrorCode.VALIDATION_FAILED, "malformed cursor", [FieldError("cursor", "malformed")]) from None
+    if not isinstance(decoded, dict) or not all(isinstance(v, str) for v in decoded.values()):
+        raise GatewayError(ErrorCode.VALIDATION_FAILED, "malformed cursor", [FieldError("cursor", "malformed")])
+    return {str(k): v for k, v in decoded.items()}
+
+
+def _filename(disposition: str) -> str:
+    from urllib.parse import unquote
+
+    for part in disposition.split(";"):
+        part = part.strip()
+        if part.lower().startswith("filename*="):
+            return unquote(part.split("''", 1)[-1])
+    for part in disposition.split(";"):
+        part = part.strip()
+        if part.lower().startswith("filename="):
+            return part.split("=", 1)[1].strip('"')
+    return "download"
+
+
+async def _quietly(awaitable: Any) -> None:
+    try:
+        await awaitable
+    except StateUnavailable:
+        pass

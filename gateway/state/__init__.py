@@ -1,0 +1,12 @@
+"""The state port: everything gateway instances must share.
+
+Two implementations behind one small interface: :class:`MemoryState` for
+``demo`` and single-process use, :class:`RedisState` for production. The hot
+read path needs one round trip, so rate-limit checks, session fetches and
+cache reads travel together in :meth:`StateStore.hot_path` (one Lua script in
+Redis).
+"""
+
+from gateway.state.base import HotPath, RateCheck, RateDecision, StateStore, StateUnavailable, open_state
+
+__all__ = ["HotPath", "RateCheck", "RateDecision", "StateStore", "StateUnavailable", "open_state"]

@@ -1,0 +1,107 @@
+"""The state port's interface and shared value types."""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+class StateUnavailable(Exception):
+    """The state store cannot be reached; callers decide whether to degrade or refuse."""
+
+
+@dataclass(frozen=True)
+class RateCheck:
+    """One GCRA limiter: ``count`` requests per ``period_s``, bursts up to ``count``."""
+
+    key: str
+    count: int
+    period_s: float
+
+
+@dataclass(frozen=True)
+class RateDecision:
+    allowed: bool
+    limit: int
+    remaining: int
+    reset_s: float  # seconds until the limiter is full again
+    retry_after_s: float  # 0 when allowed
+
+
+@dataclass(frozen=True)
+class HotPath:
+    rate: RateDecision | None  # the tightest limiter, None when no checks were asked
+    values: list[bytes | None]
+
+
+def gcra(tat: float | None, now: float, check: RateCheck) -> tuple[float, RateDecision]:
+    """Generic cell rate algorithm, the same arithmetic as the Redis script.
+
+    Returns the new theoretical arrival time (to store only if every check passed).
+    """
+    interval = check.period_s / check.count
+    new_tat = max(tat or now, now) + interval
+    wait = new_tat - now - check.period_s
+    if wait > 0:
+        remaining_cap = max(0.0, check.period_s - ((tat or now) - now))
+        return tat or now, RateDecision(False, check.count, int(remaining_cap // interval), (tat or now) - now, wait)
+    remaining = int((check.period_s - (new_tat - now)) // interval)
+    return new_tat, RateDecision(True, check.count, remaining, new_tat - now, 0.0)
+
+
+def tightest(decisions: Sequence[RateDecision]) -> RateDecision | None:
+    if not decisions:
+        return None
+    denied = [d for d in decisions if not d.allowed]
+    if denied:
+        return max(denied, key=lambda d: d.retry_after_s)
+    return min(decisions, key=lambda d: d.remaining)
+
+
+class StateStore(ABC):
+    """Shared key/value state with expiry, plus the hot-path batch."""
+
+    degraded: bool = False
+
+    @abstractmethod
+    async def get(self, key: str) -> bytes | None: ...
+
+    @abstractmethod
+    async def get_many(self, keys: Sequence[str]) -> list[bytes | None]: ...
+
+    @abstractmethod
+    async def set(self, key: str, value: bytes, ttl_s: float | None = None, *, only_if_absent: bool = False) -> bool:
+        """Store ``value``; with ``only_if_absent`` it is a claim and returns False if the key exists."""
+
+    @abstractmethod
+    async def delete(self, *keys: str) -> int: ...
+
+    @abstractmethod
+    async def hot_path(
+        self, checks: Sequence[RateCheck], fetch: Sequence[str], touch: Sequence[tuple[str, float]] = ()
+    ) -> HotPath:
+        """In one round trip: run every rate check (consuming only if all pass), read ``fetch``,
+        and extend the expiry of each existing key in ``touch`` (idle timeouts)."""
+
+    @abstractmethod
+    async def ping(self) -> bool: ...
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+
+def ceil_ms(seconds: float) -> int:
+    return max(1, math.ceil(seconds * 1000))
+
+
+def open_state(url: str) -> StateStore:
+    """``memory`` or a ``redis://`` URL (from ``gateway.state`` in the config)."""
+    if url == "memory":
+        from gateway.state.memory import MemoryState
+
+        return MemoryState()
+    from gateway.state.redis import RedisState
+
+    return RedisState(url)

@@ -1,0 +1,87 @@
+"""In-process state for ``demo`` and tests: same semantics as Redis, one process only."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+from gateway.state.base import HotPath, RateCheck, RateDecision, StateStore, gcra, tightest
+
+
+class MemoryState(StateStore):
+    def __init__(self) -> None:
+        self._data: dict[str, tuple[bytes, float | None]] = {}
+        self._tat: dict[str, tuple[float, float]] = {}  # key -> (tat, expires_at)
+        self._ops = 0
+
+    @staticmethod
+    def _now() -> float:
+        return time.time()
+
+    def _live(self, key: str) -> bytes | None:
+        item = self._data.get(key)
+        if item is None:
+            return None
+        value, expires_at = item
+        if expires_at is not None and expires_at <= self._now():
+            del self._data[key]
+            return None
+        return value
+
+    def _sweep(self) -> None:
+        # Occasional sweep keeps expired keys from accumulating in a long demo run.
+        self._ops += 1
+        if self._ops % 4096:
+            return
+        now = self._now()
+        for key in [k for k, (_, exp) in self._data.items() if exp is not None and exp <= now]:
+            del self._data[key]
+        for key in [k for k, (_, exp) in self._tat.items() if exp <= now]:
+            del self._tat[key]
+
+    async def get(self, key: str) -> bytes | None:
+        return self._live(key)
+
+    async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        return [self._live(k) for k in keys]
+
+    async def set(self, key: str, value: bytes, ttl_s: float | None = None, *, only_if_absent: bool = False) -> bool:
+        self._sweep()
+        if only_if_absent and self._live(key) is not None:
+            return False
+        self._data[key] = (value, self._now() + ttl_s if ttl_s else None)
+        return True
+
+    async def delete(self, *keys: str) -> int:
+        return sum(1 for k in keys if self._data.pop(k, None) is not None)
+
+    def _rate(self, checks: Sequence[RateCheck]) -> RateDecision | None:
+        now = self._now()
+        results = []
+        for check in checks:
+            stored = self._tat.get(check.key)
+            tat = stored[0] if stored and stored[1] > now else None
+            results.append((check, gcra(tat, now, check)))
+        decisions = [decision for _, (_, decision) in results]
+        if all(d.allowed for d in decisions):
+            for check, (new_tat, _) in results:
+                self._tat[check.key] = (new_tat, now + check.period_s)
+        return tightest(decisions)
+
+    async def hot_path(
+        self, checks: Sequence[RateCheck], fetch: Sequence[str], touch: Sequence[tuple[str, float]] = ()
+    ) -> HotPath:
+        self._sweep()
+        rate = self._rate(checks)
+        values = [self._live(k) for k in fetch]
+        for key, ttl in touch:
+            value = self._live(key)
+            if value is not None:
+                self._data[key] = (value, self._now() + ttl)
+        return HotPath(rate, values)
+
+    async def ping(self) -> bool:
+        return True
+
+    async def close(self) -> None:
+        self._data.clear()

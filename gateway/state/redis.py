@@ -1,0 +1,138 @@
+"""Redis state: one Lua script per hot-path request, plain commands elsewhere.
+
+Durable records (idempotency, outbox, SLA timers) need Redis with AOF
+persistence and ``maxmemory-policy noeviction``; see docs/deployment.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from gateway.state.base import HotPath, RateCheck, RateDecision, StateStore, StateUnavailable, ceil_ms, tightest
+
+# KEYS: rate keys..., fetch keys..., touch keys...
+# ARGV: n_rate, n_fetch, n_touch, then (count, period_ms) per rate key, then ttl_ms per touch key.
+# GCRA on Redis's own clock so every instance agrees; nothing is consumed unless every check passes.
+_HOT_PATH = """
+local n_rate, n_fetch, n_touch = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local rate = {}
+local all_ok = 1
+local new_tats = {}
+for i = 1, n_rate do
+  local count = tonumber(ARGV[3 + 2 * i - 1])
+  local period = tonumber(ARGV[3 + 2 * i])
+  local interval = period / count
+  local tat = tonumber(redis.call('GET', KEYS[i]) or now)
+  if tat < now then tat = now end
+  local new_tat = tat + interval
+  local wait = new_tat - now - period
+  if wait > 0 then
+    all_ok = 0
+    rate[#rate + 1] = {0, count, math.floor(math.max(0, period - (tat - now)) / interval), tat - now, wait}
+  else
+    rate[#rate + 1] = {1, count, math.floor((period - (new_tat - now)) / interval), new_tat - now, 0}
+  end
+  new_tats[i] = {new_tat, period}
+end
+if all_ok == 1 then
+  for i = 1, n_rate do
+    redis.call('SET', KEYS[i], tostring(new_tats[i][1]), 'PX', math.ceil(new_tats[i][2]))
+  end
+end
+local values = {}
+for i = 1, n_fetch do
+  values[i] = redis.call('GET', KEYS[n_rate + i]) or false
+end
+local argv_touch = 3 + 2 * n_rate
+for i = 1, n_touch do
+  redis.call('PEXPIRE', KEYS[n_rate + n_fetch + i], tonumber(ARGV[argv_touch + i]), 'XX')
+end
+local rate_flat = {}
+for i = 1, #rate do
+  for j = 1, 5 do rate_flat[#rate_flat + 1] = tostring(rate[i][j]) end
+end
+return {rate_flat, values}
+"""
+
+
+class RedisState(StateStore):
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._redis = aioredis.Redis.from_url(
+            url, socket_connect_timeout=1.0, socket_timeout=2.0, health_check_interval=30, max_connections=256
+        )
+        self._hot = self._redis.register_script(_HOT_PATH)
+
+    @property
+    def client(self) -> aioredis.Redis:
+        """The raw client, for modules that need streams or sorted sets (outbox, timers)."""
+        return self._redis
+
+    async def get(self, key: str) -> bytes | None:
+        try:
+            value: bytes | None = await self._redis.get(key)
+            return value
+        except (RedisError, OSError) as exc:
+            raise StateUnavailable(str(type(exc).__name__)) from exc
+
+    async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        if not keys:
+            return []
+        try:
+            values: list[bytes | None] = await self._redis.mget(list(keys))
+            return values
+        except (RedisError, OSError) as exc:
+            raise StateUnavailable(str(type(exc).__name__)) from exc
+
+    async def set(self, key: str, value: bytes, ttl_s: float | None = None, *, only_if_absent: bool = False) -> bool:
+        try:
+            done = await self._redis.set(key, value, px=ceil_ms(ttl_s) if ttl_s else None, nx=only_if_absent)
+            return bool(done)
+        except (RedisError, OSError) as exc:
+            raise StateUnavailable(str(type(exc).__name__)) from exc
+
+    async def delete(self, *keys: str) -> int:
+        if not keys:
+            return 0
+        try:
+            return int(await self._redis.delete(*keys))
+        except (RedisError, OSError) as exc:
+            raise StateUnavailable(str(type(exc).__name__)) from exc
+
+    async def hot_path(
+        self, checks: Sequence[RateCheck], fetch: Sequence[str], touch: Sequence[tuple[str, float]] = ()
+    ) -> HotPath:
+        keys = [c.key for c in checks] + list(fetch) + [k for k, _ in touch]
+        args: list[int | float] = [len(checks), len(fetch), len(touch)]
+        for check in checks:
+            args += [check.count, check.period_s * 1000]
+        args += [ceil_ms(ttl) for _, ttl in touch]
+        try:
+            rate_flat, values = await self._hot(keys=keys, args=args)
+        except (RedisError, OSError) as exc:
+            raise StateUnavailable(str(type(exc).__name__)) from exc
+        decisions = [
+            RateDecision(
+                allowed=rate_flat[i] == b"1",
+                limit=int(rate_flat[i + 1]),
+                remaining=int(float(rate_flat[i + 2])),
+                reset_s=float(rate_flat[i + 3]) / 1000,
+                retry_after_s=float(rate_flat[i + 4]) / 1000,
+            )
+            for i in range(0, len(rate_flat), 5)
+        ]
+        return HotPath(tightest(decisions), [v if v else None for v in values])
+
+    async def ping(self) -> bool:
+        try:
+            return bool(await self._redis.ping())
+        except (RedisError, OSError):
+            return False
+
+    async def close(self) -> None:
+        await self._redis.aclose()

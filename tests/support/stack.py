@@ -1,0 +1,235 @@
+"""Real servers on loopback for tests: the gateway, the reference court, a private Redis, a token issuer.
+
+Everything runs as it does in production (uvicorn, real sockets, a real
+redis-server process); only the ports are private and free.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+import yaml
+from cryptography.hazmat.primitives.asymmetric import rsa
+from joserfc import jwt
+from joserfc.jwk import RSAKey
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from gateway.app import GatewayHost, HostOptions
+from gateway.channels import Adapter, discover_adapters
+from gateway.config import GatewayConfig, load_config
+from gateway.domain.courts import GUANGZHOU_COURTS, court_env_suffix
+from gateway.state import StateStore
+from gateway.tokens import generate_ec_pem
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.asynccontextmanager
+async def serving(app: Any, port: int | None = None) -> AsyncIterator[str]:
+    """Serve an ASGI app with uvicorn in this event loop; yields its base URL."""
+    port = port or free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False,
+                            lifespan="on", server_header=False)
+    server = uvicorn.Server(config)
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    task = asyncio.create_task(server.serve())
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if task.done():
+            task.result()
+            raise RuntimeError("server stopped during start-up")
+        if time.monotonic() > deadline:
+            raise RuntimeError("server did not start")
+        await asyncio.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(task, 10)
+
+
+class RedisServer:
+    """A private redis-server on a free port, started and stopped by the tests."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self._dir = tempfile.mkdtemp(prefix="cg-redis-")
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise RuntimeError("redis-server is not installed (the test command in README.md installs it)")
+        self._process = subprocess.Popen(
+            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", self._dir, "--maxmemory-policy", "noeviction"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), 0.2) as sock:
+                sock.sendall(b"PING\r\n")
+                if sock.recv(16).startswith(b"+PONG"):
+                    return
+            time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            self._process.wait(10)
+            self._process = None
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+    def flush(self) -> None:
+        with socket.create_connection(("127.0.0.1", self.port), 1) as sock:
+            sock.sendall(b"FLUSHALL\r\n")
+            sock.recv(16)
+
+
+class Issuer:
+    """A trusted issuer for canonical API callers: an RSA key, its JWKS server, and token minting."""
+
+    def __init__(self, issuer: str = "https://portal.test.invalid", audience: str = "court-gateway") -> None:
+        private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.key = RSAKey.import_key(private)
+        self.kid = self.key.thumbprint()
+        self.issuer = issuer
+        self.audience = audience
+        self.jwks_url = ""
+
+    def jwks(self) -> dict[str, Any]:
+        public = self.key.as_dict(private=False)
+        public.update({"kid": self.kid, "alg": "RS256", "use": "sig"})
+        return {"keys": [public]}
+
+    def app(self) -> Starlette:
+        async def jwks(_request: Any) -> JSONResponse:
+            return JSONResponse(self.jwks())
+
+        return Starlette(routes=[Route("/jwks", jwks)])
+
+    def mint(self, *, ttl_s: int = 300, header: dict[str, Any] | None = None, **claims: Any) -> str:
+        now = int(time.time())
+        body = {"iss": self.issuer, "aud": self.audience, "iat": now, "exp": now + ttl_s, "sub": "user-1"}
+        body.update(claims)
+        return jwt.encode(header or {"alg": "RS256", "kid": self.kid}, body, self.key, algorithms=["RS256"])
+
+    def citizen(self, person: Mapping[str, str], acr: str = "L2", **extra: Any) -> str:
+        return self.mint(sub=person["id_number"][-6:], name=person["name"], id_type=person.get("id_type", "ID_CARD"),
+                         id_number=person["id_number"], acr=acr, **extra)
+
+
+@dataclass
+class Stack:
+    gateway_url: str
+    court_root: str
+    host: GatewayHost
+    court_app: Any
+    config: GatewayConfig
+    env: dict[str, str]
+    issuer: Issuer
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def journal(self) -> Any:
+        return self.court_app.state.journal
+
+    @property
+    def state(self) -> StateStore:
+        assert self.host.runtime is not None
+        return self.host.runtime.gateway.state
+
+
+def stack_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    env = {"GATEWAY_SECRET": secrets.token_urlsafe(32), "GATEWAY_SIGNING_KEY": generate_ec_pem().decode(),
+           "SMS_ACCESS_KEY": secrets.token_urlsafe(16)}
+    for code in GUANGZHOU_COURTS:
+        env[f"COURT_{court_env_suffix(code)}_EVENT_SECRET"] = secrets.token_urlsafe(32)
+    env.update(extra or {})
+    return env
+
+
+def stack_config(court_root: str, issuer: Issuer, *, state: str = "memory",
+                 channels: Mapping[str, Any] | None = None, courts: Mapping[str, str] | None = None,
+                 sms_url: str = "http://127.0.0.1:9/sms") -> str:
+    from reference_court.app import court_base_url
+
+    document = {
+        "version": 1,
+        "gateway": {
+            "state": state, "secret_env": "GATEWAY_SECRET", "signing_key_env": "GATEWAY_SIGNING_KEY",
+            "default_court": "粤01",
+            "trusted_issuers": [{"issuer": issuer.issuer, "audience": issuer.audience, "jwks_url": issuer.jwks_url}],
+        },
+        "courts": {
+            code: {"name": name, "base_url": court_base_url(court_root, code), "timeout_s": 5,
+                   "event_secret_env": f"COURT_{court_env_suffix(code)}_EVENT_SECRET"}
+            for code, name in (courts or GUANGZHOU_COURTS).items()
+        },
+        "channels": dict(channels or {}),
+        "notify": {"sms": {"base_url": sms_url, "sign_name": "广州法院", "access_key_env": "SMS_ACCESS_KEY"}},
+    }
+    return yaml.safe_dump(document, allow_unicode=True, sort_keys=False)
+
+
+@contextlib.asynccontextmanager
+async def running_stack(
+    *, state: str = "memory", channels: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None,
+    adapters: Mapping[str, type[Adapter]] | None = None, extras: dict[str, dict[str, Any]] | None = None,
+    state_store: StateStore | None = None, courts: Mapping[str, str] | None = None,
+) -> AsyncIterator[Stack]:
+    """The gateway and the reference court as real servers on loopback."""
+    from reference_court.app import create_reference_court
+    from reference_court.seed import default_seed
+
+    issuer = Issuer()
+    holder: dict[str, GatewayHost] = {}
+
+    async def jwks() -> dict[str, Any]:
+        runtime = holder["host"].runtime
+        assert runtime is not None
+        return runtime.signer.jwks()
+
+    court_app = create_reference_court(default_seed(), jwks_provider=jwks)
+    full_env = stack_env(env)
+    async with serving(issuer.app()) as issuer_url, serving(court_app) as court_root:
+        issuer.jwks_url = issuer_url + "/jwks"
+        directory = Path(tempfile.mkdtemp(prefix="cg-stack-"))
+        path = directory / "channels.yaml"
+        path.write_text(stack_config(court_root, issuer, state=state, channels=channels, courts=courts),
+                        encoding="utf-8")
+        registry = adapters if adapters is not None else discover_adapters()
+        config = load_config(path, env=full_env, adapters=registry)
+        options = HostOptions(state=state_store, adapters=registry, extras=extras or {}, health_checks=False)
+        host = GatewayHost(config, options)
+        holder["host"] = host
+        async with serving(host) as gateway_url:
+            yield Stack(gateway_url, court_root, host, court_app, config, full_env, issuer)
+        shutil.rmtree(directory, ignore_errors=True)
+
+
