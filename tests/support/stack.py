@@ -140,8 +140,11 @@ class Issuer:
         return jwt.encode(header or {"alg": "RS256", "kid": self.kid}, body, self.key, algorithms=["RS256"])
 
     def citizen(self, person: Mapping[str, str], acr: str = "L2", **extra: Any) -> str:
-        return self.mint(sub=person["id_number"][-6:], name=person["name"], id_type=person.get("id_type", "ID_CARD"),
-                         id_number=person["id_number"], acr=acr, **extra)
+        claims: dict[str, Any] = {"sub": person["id_number"][-6:], "name": person["name"],
+                                  "id_type": person.get("id_type", "ID_CARD"), "id_number": person["id_number"],
+                                  "acr": acr}
+        claims.update(extra)
+        return self.mint(**claims)
 
 
 @dataclass
