@@ -35,8 +35,9 @@ from gateway.court_client import CourtTransport, TransportSettings
 from gateway.errors import ErrorCode, GatewayError
 from gateway.http_io import request_id_for
 from gateway.issuers import API_CHANNEL, IssuerVerifier, TrustedIssuer
-from gateway.logs import get_logger
+from gateway.logs import STDOUT, get_logger
 from gateway.metrics import CONFIG_RELOADS, COURT_UP, STATE_UP, render
+from gateway.notify import SmsSender
 from gateway.openapi import openapi_document
 from gateway.pipeline import ChannelPolicy, CourtDirectory, Pipeline, RateLimit
 from gateway.sessions import SessionStore
@@ -46,7 +47,6 @@ from gateway.tokens import ActorTokenSigner, SessionTokens
 _log = get_logger("court_gateway.app")
 RETIRE_AFTER_S = 30.0  # in-flight requests on a replaced runtime get this long to finish
 HEALTH_INTERVAL_S = 15.0
-API_POLICY_LIMITS = (RateLimit(600, 60), RateLimit(5000, 1))
 
 
 @dataclass
@@ -102,10 +102,13 @@ class Runtime:
         pipeline = Pipeline(state, courts, self.signer)
         pseudonyms = Pseudonyms(gw.pseudonym_key)
         sessions = SessionStore(state, SessionTokens(gw.secret.value_bytes))
-        self.gateway = Gateway(pipeline, sessions, pseudonyms, state, http, audit)
+        sms = SmsSender(config.notify.sms, state, http) if config.notify.sms is not None else None
+        self.gateway = Gateway(pipeline, sessions, pseudonyms, state, http, audit, sms)
         issuers = [TrustedIssuer(i.issuer, i.audience, str(i.jwks_url), tuple(i.algorithms), i.staff_roles_claim)
                    for i in gw.trusted_issuers]
-        api_policy = ChannelPolicy(API_CHANNEL, None, *API_POLICY_LIMITS)
+        limits = gw.api_rate_limits
+        api_policy = ChannelPolicy(API_CHANNEL, None, RateLimit(limits.per_actor.count, limits.per_actor.period_s),
+                                   RateLimit(limits.per_channel.count, limits.per_channel.period_s))
         self.api = CanonicalApi(self.gateway, IssuerVerifier(issuers, pseudonyms, http), api_policy)
         self.adapters = self._adapters(adapters, extras)
         self.court_up: dict[str, bool | None] = {code: None for code in self.transports}
@@ -231,7 +234,9 @@ class GatewayHost:
                 return
 
     async def start(self) -> None:
-        self._state = self.options.state or open_state(self.config.gateway.state)
+        password = self.config.gateway.state_password_env
+        self._state = self.options.state or open_state(self.config.gateway.state,
+                                                       password.value if password else None)
         self._http = self.options.http or httpx.AsyncClient(follow_redirects=False, timeout=10.0)
         audit_path = self.config.gateway.audit_log_path
         self._audit = AuditTrail(str(audit_path) if audit_path else "stdout")
@@ -257,6 +262,7 @@ class GatewayHost:
             await self._state.close()
         if self._audit:
             self._audit.close()
+        STDOUT.flush()
 
     async def reload(self, path: Path, env: Mapping[str, str] | None = None) -> bool:
         """Validate, build, swap; on any problem keep serving the old config and say why."""

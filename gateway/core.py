@@ -19,6 +19,7 @@ from gateway.catalog import Access, Operation, get_operation
 from gateway.errors import ErrorCode, GatewayError
 from gateway.logs import get_logger
 from gateway.metrics import GATEWAY_SECONDS, REQUESTS, UPSTREAM_SECONDS
+from gateway.notify import SmsSender
 from gateway.pipeline import Call, Outcome, Pipeline
 from gateway.sessions import SessionStore
 from gateway.signing import NonceGuard
@@ -43,6 +44,8 @@ class Gateway:
     state: StateStore
     http: httpx.AsyncClient  # outbound integrations (identity platforms, WeChat, SMS)
     audit: AuditTrail
+    #: the SMS sender of notify.sms (CONTRACTS.md section 7); None when the config has no SMS gateway
+    sms: SmsSender | None = None
     nonces: NonceGuard = field(init=False)
 
     def __post_init__(self) -> None:

@@ -13,7 +13,6 @@ answers are BACKEND_UNAVAILABLE; timeouts BACKEND_TIMEOUT.
 
 from __future__ import annotations
 
-import asyncio
 import ssl
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
@@ -107,7 +106,7 @@ class CourtTransport:
                 payload = await _read_bounded(answer.content.iter_chunked(65536))
                 return CourtResponse(answer.status, answer.headers.get("Content-Type", ""), payload,
                                      dict(answer.headers))
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise CourtUnreachable(ErrorCode.BACKEND_TIMEOUT, "court did not answer in time") from None
         except _AnswerTooLarge:
             raise CourtUnreachable(ErrorCode.BACKEND_UNAVAILABLE, "court answer too large") from None

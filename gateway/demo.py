@@ -26,8 +26,10 @@ from starlette.routing import BaseRoute, Mount
 from gateway.app import GatewayHost, HostOptions
 from gateway.channels import Adapter, DemoKit, discover_adapters
 from gateway.config import load_config
+from gateway.corked import CorkedHttpToolsProtocol
 from gateway.domain.courts import GUANGZHOU_COURTS, court_env_suffix
 from gateway.logs import configure_logging
+from gateway.notify.standin import SmsStandIn
 from gateway.tokens import generate_ec_pem
 
 
@@ -66,7 +68,8 @@ def plan_demo(port: int, adapters: dict[str, type[Adapter]]) -> DemoPlan:
         env[variable] = secrets.token_urlsafe(32)
         courts[code] = {"name": name, "base_url": _court_url(port + 1, code), "event_secret_env": variable}
     channels: dict[str, Any] = {}
-    routes: list[BaseRoute] = []
+    # The SMS gateway stand-in belongs to no channel: notify.sms below points at it.
+    routes: list[BaseRoute] = [Mount("/sms", routes=SmsStandIn(access_key=env["SMS_ACCESS_KEY"]).routes())]
     notes: list[str] = []
     stand_ins = f"http://127.0.0.1:{port + 2}"
     for name, adapter in sorted(adapters.items()):
@@ -151,7 +154,7 @@ async def run_demo(port: int, *, announce: bool = True) -> None:
 
 def _server(app: Any, port: int) -> uvicorn.Server:
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on",
-                            server_header=False)
+                            server_header=False, http=CorkedHttpToolsProtocol)
     server = uvicorn.Server(config)
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     return server

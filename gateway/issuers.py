@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +28,7 @@ from gateway.errors import ErrorCode, GatewayError
 API_CHANNEL = "api"  # the channel name canonical callers are recorded under
 _REFETCH_INTERVAL_S = 60
 _CLOCK_SKEW_S = 30
+_CACHE_SIZE = 20_000
 
 
 @dataclass(frozen=True)
@@ -77,8 +79,23 @@ class IssuerVerifier:
         self._issuers = {i.issuer: i for i in issuers}
         self._jwks = {i.issuer: _JwksCache(i, http) for i in issuers}
         self._pseudonyms = pseudonyms
+        # Verified tokens are kept until they expire: first-party apps send the same token on
+        # every request, and an RS256 verification costs more than the rest of the request.
+        self._verified: OrderedDict[str, tuple[Actor, float]] = OrderedDict()
 
     async def actor(self, token: str) -> Actor:
+        cached = self._verified.get(token)
+        if cached is not None:
+            if cached[1] > time.time():
+                return cached[0]
+            del self._verified[token]
+        actor, expires_at = await self._verify(token)
+        self._verified[token] = (actor, expires_at)
+        if len(self._verified) > _CACHE_SIZE:
+            self._verified.popitem(last=False)
+        return actor
+
+    async def _verify(self, token: str) -> tuple[Actor, float]:
         issuer, header = self._peek(token)
         keys = await self._jwks[issuer.issuer].keys(header.get("kid"))
         try:
@@ -87,7 +104,7 @@ class IssuerVerifier:
             raise GatewayError(ErrorCode.UNAUTHENTICATED, "token signature not valid") from None
         claims = decoded.claims
         self._check_claims(issuer, claims)
-        return self._to_actor(issuer, claims)
+        return self._to_actor(issuer, claims), float(claims["exp"]) + _CLOCK_SKEW_S
 
     def _peek(self, token: str) -> tuple[TrustedIssuer, dict[str, Any]]:
         """Read (unverified) which issuer and key a token names, to pick the keys to verify with."""

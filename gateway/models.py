@@ -13,7 +13,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from gateway.domain.id_numbers import is_valid_resident_id, normalise_id_number, normalise_mobile, uscc_shape_ok
+from gateway.domain.id_numbers import (
+    is_valid_resident_id,
+    normalise_id_number,
+    normalise_mobile,
+    uscc_shape_ok,
+)
 
 Text = Annotated[str, Field(min_length=1, max_length=5000)]
 ShortText = Annotated[str, Field(min_length=1, max_length=200)]

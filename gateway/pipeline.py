@@ -386,6 +386,12 @@ class Pipeline:
                                     params={"court": target.court}, form=form, **extra)
         return await self._send(target.court, op.method, path, actor, request_id, params=params, body=body, **extra)
 
+    async def court_post(self, court: str, path: str, actor: Actor | None, request_id: str,
+                         body: dict[str, Any]) -> CourtResponse:
+        """POST a JSON body to a court route outside the catalog (the case query password check of
+        CONTRACTS.md section 5), signed like every court call; the answer is returned as it came."""
+        return await self._send(self._known_court(court), "POST", path, actor, request_id, body=orjson.dumps(body))
+
     async def _send(
         self, court: str, method: str, path: str, actor: Actor | None, request_id: str, *,
         params: dict[str, str] | None = None, body: bytes | None = None, form: aiohttp.FormData | None = None,

@@ -123,7 +123,6 @@ def test_minimal_config_loads_with_documented_defaults() -> None:
     assert config.gateway.state == "memory"
     assert config.gateway.secret.value == ENV["GATEWAY_SECRET"]
     assert isinstance(config.gateway.signing_key.key, ec.EllipticCurvePrivateKey)
-    assert config.gateway.max_body_bytes == 1024 * 1024
     assert config.gateway.audit_log_path is None
     assert config.gateway.trusted_proxies == ()
     wechat = config.channel("wechat")

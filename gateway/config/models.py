@@ -27,7 +27,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, ValidationError
 
-from gateway.config.channels import Channels, ChannelSettings
+from gateway.config.channels import Channels, ChannelSettings, RateLimits
 from gateway.config.courts import CourtSettings
 from gateway.config.env_values import EnvEcKey, EnvSecret, StrongSecret
 from gateway.config.notify import NotifySettings
@@ -38,6 +38,7 @@ from gateway.config.types import (
     Frozen,
     HttpUrl,
     Network,
+    RateLimit,
     StateUrl,
     carry_errors,
     config_context,
@@ -45,8 +46,6 @@ from gateway.config.types import (
     located,
     problem,
 )
-
-MiB = 1024 * 1024
 
 # --------------------------------------------------------------------------- gateway
 
@@ -107,9 +106,11 @@ class GatewaySettings(Frozen):
     default_court: CourtCode | None = None
     trusted_proxies: tuple[Network, ...] = ()
     pseudonym_secret_env: StrongSecret | None = None
-    request_timeout_s: float = Field(default=10.0, gt=0, le=300)
-    max_body_bytes: int = Field(default=MiB, ge=1024, le=100 * MiB)
     audit_log: AuditLog = "stdout"
+    api_rate_limits: RateLimits = Field(
+        default=RateLimits(per_actor=RateLimit(600, 60), per_channel=RateLimit(5000, 1)),
+        description="limits of the canonical HTTP API (first-party apps, back office): per person and in all",
+    )
 
     @property
     def secret(self) -> EnvSecret:

@@ -16,8 +16,9 @@ COURT_EVENT_TYPES: tuple[str, ...] = (
     "hearing.scheduled", "judge_message.replied", "application.updated", "payment.confirmed",
     "refund.completed",
 )
-#: What an SMS can be about: a court event told to the citizen, or a time limit told to court staff.
-SMS_EVENTS: tuple[str, ...] = (*COURT_EVENT_TYPES, "sla.reminder", "sla.escalation")
+#: What an SMS can be about: a court event told to the citizen, a time limit told to court staff,
+#: or the confirmation of a callback request a caller made by phone.
+SMS_EVENTS: tuple[str, ...] = (*COURT_EVENT_TYPES, "sla.reminder", "sla.escalation", "judge_message.callback_requested")
 DEFAULT_SMS_TEMPLATES: dict[str, str] = {
     event: "GZCOURT_" + event.upper().replace(".", "_") for event in SMS_EVENTS
 }

@@ -96,12 +96,12 @@ def ceil_ms(seconds: float) -> int:
     return max(1, math.ceil(seconds * 1000))
 
 
-def open_state(url: str) -> StateStore:
-    """``memory`` or a ``redis://`` URL (from ``gateway.state`` in the config)."""
+def open_state(url: str, password: str | None = None) -> StateStore:
+    """``memory`` or a ``redis://`` URL (``gateway.state``; the password from ``state_password_env``)."""
     if url == "memory":
         from gateway.state.memory import MemoryState
 
         return MemoryState()
     from gateway.state.redis import RedisState
 
-    return RedisState(url)
+    return RedisState(url, password)

@@ -11,7 +11,15 @@ from collections.abc import Sequence
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from gateway.state.base import HotPath, RateCheck, RateDecision, StateStore, StateUnavailable, ceil_ms, tightest
+from gateway.state.base import (
+    HotPath,
+    RateCheck,
+    RateDecision,
+    StateStore,
+    StateUnavailable,
+    ceil_ms,
+    tightest,
+)
 
 # KEYS: rate keys..., fetch keys..., touch keys...
 # ARGV: n_rate, n_fetch, n_touch, then (count, period_ms) per rate key, then ttl_ms per touch key.
@@ -61,10 +69,11 @@ return {rate_flat, values}
 
 
 class RedisState(StateStore):
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, password: str | None = None) -> None:
         self.url = url
         self._redis = aioredis.Redis.from_url(
-            url, socket_connect_timeout=1.0, socket_timeout=2.0, health_check_interval=30, max_connections=256
+            url, password=password, socket_connect_timeout=1.0, socket_timeout=2.0, health_check_interval=30,
+            max_connections=256,
         )
         self._hot = self._redis.register_script(_HOT_PATH)
 

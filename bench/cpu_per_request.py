@@ -1,0 +1,230 @@
+"""CPU time per request of the gateway beside its baselines, measured in one run (QUALITY.md).
+
+Each server runs in its own process; a load generator in this process sends a
+fixed number of requests with fixed concurrency, and the server's own CPU time
+(utime + stime from /proc/<pid>/stat) before and after gives microseconds per
+request. Every figure is the median of several rounds, and each target is
+printed beside the baselines measured in the same run, because this machine
+is shared and noisy.
+
+    python bench/cpu_per_request.py [--requests 4000] [--rounds 5] [--concurrency 16] [--state redis]
+
+Targets measured: the canonical API's ``cases.progress`` (trusted-issuer JWT,
+rate limits, participant check from the cache, actor token, court call),
+plus every channel adapter that has a bench driver in bench/channels.py.
+Baselines: a naive Starlette + default-httpx pass-through proxy, and a bare
+aiohttp pass-through proxy (the floor).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import secrets
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.upstream import PROGRESS
+from gateway.tokens import generate_ec_pem
+from tests.support.stack import Issuer
+
+CASE_NO = str(PROGRESS["case_no"])
+PROGRESS_PATH = f"/api/v1/cases/{quote(CASE_NO, safe='')}/progress"
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def process_tree_cpu(pid: int) -> float:
+    """CPU of a process and its children (``serve --workers N`` forks its workers)."""
+    total = cpu_seconds(pid)
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        for child in children.read_text().split():
+            total += process_tree_cpu(int(child))
+    return total
+
+
+@dataclass
+class Server:
+    name: str
+    process: subprocess.Popen[bytes]
+    url: str
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def start(name: str, command: list[str], port: int, env: dict[str, str] | None = None) -> Server:
+    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **(env or {})},
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited: {process.stderr.read().decode() if process.stderr else ''}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), 0.2):
+                return Server(name, process, f"http://127.0.0.1:{port}")
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{name} did not start")
+
+
+@dataclass
+class Target:
+    name: str
+    server: Server
+    make_request: Callable[[], tuple[str, str, dict[str, str], bytes | None]]  # method, url, headers, body
+
+
+async def drive(target: Target, count: int, concurrency: int) -> float:
+    """Send ``count`` requests; returns the server's CPU microseconds per request."""
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        async def one() -> None:
+            method, url, headers, body = target.make_request()
+            async with session.request(method, url, headers=headers, data=body) as answer:
+                await answer.read()
+                if answer.status >= 400:
+                    raise RuntimeError(f"{target.name}: HTTP {answer.status}: {(await answer.text())[:300]}")
+
+        async def worker(n: int) -> None:
+            for _ in range(n):
+                await one()
+
+        await asyncio.gather(*(worker(20) for _ in range(concurrency)))  # warm-up: pools, caches
+        before = process_tree_cpu(target.server.process.pid)
+        share, rest = divmod(count, concurrency)
+        await asyncio.gather(*(worker(share + (1 if i < rest else 0)) for i in range(concurrency)))
+        after = process_tree_cpu(target.server.process.pid)
+    return (after - before) / count * 1e6
+
+
+def gateway_config(directory: Path, upstream: str, issuer: Issuer, state: str, channels: dict[str, Any]) -> Path:
+    document = {
+        "version": 1,
+        "gateway": {"state": state, "secret_env": "GATEWAY_SECRET", "signing_key_env": "GATEWAY_SIGNING_KEY",
+                    "trusted_issuers": [{"issuer": issuer.issuer, "audience": issuer.audience,
+                                         "jwks_url": upstream + "/jwks"}],
+                    "audit_log": str(directory / "audit.log"),
+                    # The bench measures cost, not limits: one person sends every request.
+                    "api_rate_limits": {"per_actor": "1000000/second", "per_channel": "1000000/second"}},
+        "courts": {"粤0106": {"name": "天河区人民法院", "base_url": upstream, "event_secret_env": "EVENT_SECRET"}},
+        "channels": channels,
+        "notify": {"sms": {"base_url": "http://127.0.0.1:9/sms", "sign_name": "广州法院", "access_key_env": "SMS_KEY"}},
+    }
+    path = directory / "bench.yaml"
+    path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--requests", type=int, default=4000)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--state", choices=["memory", "redis"], default="memory")
+    args = parser.parse_args()
+
+    from bench import channels as channel_benches
+
+    directory = Path(tempfile.mkdtemp(prefix="cg-bench-"))
+    issuer = Issuer(issuer="https://portal.bench.invalid")
+    (directory / "jwks.json").write_text(__import__("json").dumps(issuer.jwks()))
+    servers: list[Server] = []
+    redis_process = None
+    try:
+        up_port = free_port()
+        upstream = start("upstream", [sys.executable, "bench/upstream.py", str(up_port), str(directory / "jwks.json")],
+                         up_port)
+        servers.append(upstream)
+        state = "memory"
+        if args.state == "redis":
+            redis_port = free_port()
+            redis_process = subprocess.Popen([shutil.which("redis-server") or "redis-server", "--port", str(redis_port),
+                                              "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL)
+            time.sleep(0.5)
+            state = f"redis://127.0.0.1:{redis_port}/0"
+        env = {"GATEWAY_SECRET": secrets.token_urlsafe(32), "GATEWAY_SIGNING_KEY": generate_ec_pem().decode(),
+               "EVENT_SECRET": secrets.token_urlsafe(32), "SMS_KEY": "bench"}
+        extra_channels, channel_targets = channel_benches.prepare(directory, env)
+        config = gateway_config(directory, upstream.url, issuer, state, extra_channels)
+        gw_port = free_port()
+        gateway = start("gateway", [sys.executable, "-m", "gateway.cli", "serve", "--config", str(config),
+                                    "--port", str(gw_port)], gw_port, env)
+        servers.append(gateway)
+        naive_port, floor_port = free_port(), free_port()
+        naive = start("naive", [sys.executable, "bench/proxies.py", "naive", str(naive_port), upstream.url], naive_port)
+        floor = start("aiohttp", [sys.executable, "bench/proxies.py", "aiohttp", str(floor_port), upstream.url],
+                      floor_port)
+        servers += [naive, floor]
+
+        token = issuer.mint(name="张伟", id_type="ID_CARD", id_number="440106199001011235", acr="L2", ttl_s=3600)
+        bearer = {"Authorization": f"Bearer {token}"}
+        targets = [
+            Target("gateway canonical API cases.progress", gateway,
+                   lambda: ("GET", gateway.url + PROGRESS_PATH, bearer, None)),
+            Target("naive Starlette+httpx proxy (baseline)", naive,
+                   lambda: ("GET", naive.url + PROGRESS_PATH, bearer, None)),
+            Target("bare aiohttp proxy (floor)", floor,
+                   lambda: ("GET", floor.url + PROGRESS_PATH, bearer, None)),
+        ]
+        targets += asyncio.run(channel_benches.targets(gateway, channel_targets))
+        results: dict[str, list[float]] = {t.name: [] for t in targets}
+        for _ in range(args.rounds):
+            for target in targets:
+                results[target.name].append(asyncio.run(drive(target, args.requests, args.concurrency)))
+        report(results, args)
+    finally:
+        for server in reversed(servers):
+            server.stop()
+        if redis_process is not None:
+            redis_process.terminate()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def report(results: dict[str, list[float]], args: argparse.Namespace) -> None:
+    medians = {name: statistics.median(values) for name, values in results.items()}
+    naive = medians["naive Starlette+httpx proxy (baseline)"]
+    floor = medians["bare aiohttp proxy (floor)"]
+    print(f"CPU per request, median of {args.rounds} rounds x {args.requests} requests, "
+          f"concurrency {args.concurrency}, state {args.state}")
+    print(f"{'target':48} {'µs/req':>8} {'vs naive':>9} {'vs floor':>9}  rounds")
+    for name, value in medians.items():
+        rounds = " ".join(f"{v:.0f}" for v in results[name])
+        print(f"{name:48} {value:8.0f} {naive / value:8.1f}x {value / floor:8.2f}x  [{rounds}]")
+
+
+if __name__ == "__main__":
+    main()
