@@ -6,7 +6,12 @@ from collections.abc import Iterator
 
 import pytest
 
+from gateway.logs import configure_logging
 from tests.support.stack import RedisServer
+
+# The production logging set-up (JSON lines, redaction) for the whole run, so what the
+# tests capture is what operators would see.
+configure_logging()
 
 
 @pytest.fixture(scope="session")
