@@ -1,0 +1,268 @@
+"""Kiosk glue: device-signed routes -> ID-card sessions -> the gateway pipeline -> screens and receipts.
+
+Routes below ``/channels/{channel}`` (CONTRACTS.md section 4.4):
+
+    POST   /sessions                                      ID-card read + face check -> an L3 session
+    DELETE /sessions/{session_id}                         the card was taken out
+    POST   /sessions/{session_id}/ops/{operation_id}      any canonical operation, body = arguments
+    POST   /sessions/{session_id}/upload                  a scanned document (multipart: file, court)
+    POST   /ops/{operation_id}                            public operations before a card is inserted
+
+Every route first authenticates the device (known here, signature, timestamp,
+nonce, in the contract's order). The session id the kiosk receives is the
+gateway's session token, bound to this channel and to the device that opened
+it; the person's data stays in the state store under the token's session id,
+which idles out after ``idle_timeout_s`` (extended by every call in the
+pipeline's round trip) and is deleted when the card is taken out.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import time
+from datetime import datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute
+from starlette.types import Message, Receive
+
+from adapters.kiosk import identity, protocol
+from adapters.kiosk.devices import DeviceKeys, DeviceRegistry
+from adapters.kiosk.protocol import DeviceHeaders, Profile
+from adapters.kiosk.receipts import Receipt, Stamp, receipt_of
+from adapters.kiosk.screens import (
+    Holder,
+    Screen,
+    Summary,
+    advice_for,
+    error_screen,
+    goodbye_screen,
+    screen_of,
+    summarise,
+    welcome_screen,
+)
+from adapters.kiosk.settings import KioskSettings
+from adapters.kiosk.standins import demo_kit
+from gateway.actor import Actor, person_actor
+from gateway.catalog import Operation
+from gateway.channels import Adapter, ChannelContext, Decoded, DemoKit
+from gateway.errors import ErrorCode, FieldError, GatewayError
+from gateway.http_io import json_bytes, parse_json_object, read_body, request_id_for, set_outcome_headers
+from gateway.logs import get_logger
+from gateway.pipeline import BinaryAnswer, Credential, Outcome, SessionRef
+from gateway.signing import check_timestamp, parse_timestamp
+from gateway.uploads import SpooledUpload, read_upload
+
+_log = get_logger("court_gateway.kiosk")
+_BODY = "kiosk_body"
+_DEVICE = "kiosk_device"
+
+
+class KioskAdapter(Adapter):
+    name = "kiosk"
+    settings_model = KioskSettings
+    idempotency_field = protocol.IDEMPOTENCY_FIELD
+
+    def __init__(self, context: ChannelContext) -> None:
+        super().__init__(context)
+        self.settings: KioskSettings = context.settings
+        self.profile: Profile = self.settings.profile
+        self.devices = DeviceRegistry(context.name, self.settings, self.gateway.pseudonyms.log_safe)
+
+    async def startup(self) -> None:
+        await self.devices.load_overlaps(self.gateway.state)
+
+    def routes(self) -> list[BaseRoute]:
+        return [
+            self.route("/sessions", self.open_session, ["POST"]),
+            self.route("/sessions/{session_id}", self.end_session, ["DELETE"]),
+            self.route("/sessions/{session_id}/ops/{operation_id}", self.handle, ["POST"]),
+            self.route("/sessions/{session_id}/upload", self.upload, ["POST"]),
+            self.route("/ops/{operation_id}", self.handle, ["POST"]),
+        ]
+
+    @classmethod
+    def demo_kit(cls, stand_in_url: str) -> DemoKit | None:
+        return demo_kit(stand_in_url)
+
+    # --- device authentication -----------------------------------------------------------------
+
+    async def authenticate(self, request: Request) -> Credential:
+        """The device (signed request), then the session named in the path, if any."""
+        body = await read_body(request)
+        setattr(request.state, _BODY, body)
+        device = await self.signed_device(request, protocol.body_digest(body))
+        return self.session_of(request, device) if "session_id" in request.path_params else None
+
+    async def signed_device(self, request: Request, digest_hex: str,
+                            headers: DeviceHeaders | None = None) -> DeviceKeys:
+        """Known device -> signature -> timestamp within ±300 s -> nonce unseen (the contract's order)."""
+        headers = headers or DeviceHeaders.of(request.headers)
+        device = self.devices.lookup(headers.device_id)
+        message = protocol.string_to_sign(request.method, raw_target(request), headers.timestamp, headers.nonce,
+                                          digest_hex)
+        if not protocol.signature_matches(device.keys_at(time.time()), headers.signature, message):
+            raise GatewayError(ErrorCode.SIGNATURE_INVALID, "device signature does not match")
+        check_timestamp(parse_timestamp(headers.timestamp))
+        await self.gateway.nonces.claim(self.context.name, device.device_id, headers.nonce)
+        setattr(request.state, _DEVICE, device)
+        return device
+
+    def session_of(self, request: Request, device: DeviceKeys) -> SessionRef:
+        """The session token in the path, valid only on this channel and from the device that opened it."""
+        return self.gateway.sessions.credential(request.path_params["session_id"], self.context.name,
+                                                self.settings.idle_timeout_s, binding=device.device_id)
+
+    # --- sessions ------------------------------------------------------------------------------
+
+    async def open_session(self, request: Request) -> Response:
+        body = await read_body(request)
+        device = await self.signed_device(request, protocol.body_digest(body))
+        read = identity.parse_request(parse_json_object(body, allow_empty=False))
+        try:
+            person = identity.verify(read, face_threshold=self.settings.face_threshold,
+                                     today=identity.beijing_today())
+        except GatewayError as refused:
+            # The outcome of the check (which one failed, the score), never whose card it was.
+            _log.info("kiosk identity refused", channel=self.context.name, device=device.device_id,
+                      reason=refused.extra.get("reason"), face_score=read.face.similarity)
+            raise
+        actor = person_actor(self.gateway.pseudonyms, channel=self.context.name, assurance="L3", name=person.name,
+                             id_type="ID_CARD", id_number=person.id_number, phone=person.phone)
+        issued = await self.gateway.sessions.open(actor, ttl_s=self.settings.session_max_s,
+                                                  idle_timeout_s=self.settings.idle_timeout_s,
+                                                  binding=device.device_id)
+        _log.info("kiosk session opened", channel=self.context.name, device=device.device_id, actor=actor.sub,
+                  face_passed=True, face_score=person.face_score)
+        data = {"session_id": issued.token, "idle_timeout_s": self.settings.idle_timeout_s, "assurance": "L3",
+                "expires_in": issued.expires_in}
+        screen = welcome_screen(holder_of(actor), self.settings.idle_timeout_s)
+        return self.respond(protocol.success(self.profile, data, screen, None))
+
+    async def end_session(self, request: Request) -> Response:
+        """The card was taken out: the session and the person's data in the state store are gone."""
+        body = await read_body(request)
+        device = await self.signed_device(request, protocol.body_digest(body))
+        try:
+            ref = self.session_of(request, device)
+        except GatewayError as exc:
+            if exc.code is not ErrorCode.SESSION_EXPIRED:
+                raise
+            ref = None  # past its maximum life: its record has expired with it
+        if ref is not None:
+            await self.gateway.sessions.end(ref)
+            _log.info("kiosk session ended", channel=self.context.name, device=device.device_id, actor=ref.sub)
+        return self.respond(protocol.success(self.profile, {"ended": True}, goodbye_screen(), None))
+
+    # --- operations ----------------------------------------------------------------------------
+
+    async def decode(self, request: Request, credential: Credential) -> Decoded:
+        op = self.operation(request.path_params["operation_id"])
+        args = parse_json_object(getattr(request.state, _BODY, b""))
+        return Decoded(op, args, take_txn_id(args))
+
+    async def handle(self, request: Request) -> Response:
+        request_id = request_id_for(request)
+        credential = await self.authenticate(request)
+        decoded = await self.decode(request, credential)
+        outcome = await self.run(decoded, credential, request_id)
+        return self.render(decoded.operation, decoded.args, outcome, getattr(request.state, _DEVICE))
+
+    async def upload(self, request: Request) -> Response:
+        """A document scanned at the kiosk, streamed to the court like any upload (never held whole)."""
+        headers = DeviceHeaders.of(request.headers)
+        self.devices.lookup(headers.device_id)  # an unknown device gets no chance to send 20 MiB
+        digest = hashlib.sha256()
+        spooled = await read_upload(Request(request.scope, hashing(request.receive, digest)))
+        try:
+            device = await self.signed_device(request, digest.hexdigest(), headers)
+            credential = self.session_of(request, device)
+            args = {"court": spooled.fields.get("court", "")}
+            decoded = Decoded(self.operation("uploads.create"), args, spooled.fields.get(protocol.IDEMPOTENCY_FIELD))
+            outcome = await self.run(decoded, credential, request_id_for(request), attachment=spooled)
+        finally:
+            close(spooled)
+        return self.render(decoded.operation, args, outcome, device)
+
+    # --- answers -------------------------------------------------------------------------------
+
+    def render(self, op: Operation | None, args: dict[str, Any], outcome: Outcome,
+               device: DeviceKeys | None) -> Response:
+        data = canonical_data(outcome.result)
+        summary = summarise(op.id if op else "", args, data, is_queued=outcome.queued)
+        receipt = self.receipt(summary, outcome.actor, device) if summary.keep else None
+        screen = screen_of(summary, can_print=receipt is not None)
+        return set_outcome_headers(self.respond(protocol.success(self.profile, data, screen, receipt)), outcome)
+
+    def receipt(self, summary: Summary, actor: Actor | None, device: DeviceKeys | None) -> Receipt | None:
+        stamp = Stamp(holder_of(actor), datetime.now(identity.BEIJING), device.device_id if device else "",
+                      device.location if device else "")
+        return receipt_of(summary, stamp)
+
+    def encode(self, outcome: Outcome, request_id: str) -> Response:
+        """An outcome without its operation at hand: the generic summary of the result."""
+        return self.render(None, {}, outcome, None)
+
+    def encode_error(self, error: GatewayError, request_id: str) -> Response:
+        screen: Screen = error_screen(error)
+        message = advice_for(error).message
+        body = protocol.failure(self.profile, error, message, screen, request_id)
+        return self.respond(body, protocol.http_status(error))
+
+    @staticmethod
+    def respond(body: dict[str, Any], status: int = 200) -> Response:
+        return Response(json_bytes(body), status_code=status, media_type="application/json")
+
+
+# --- helpers -----------------------------------------------------------------------------------------
+
+
+def raw_target(request: Request) -> str:
+    """PATH as signed: the raw path exactly as received, plus ``?`` and the raw query string if any."""
+    scope = request.scope
+    raw = scope.get("raw_path")
+    path = raw.decode("latin-1") if raw else scope.get("root_path", "") + scope["path"]
+    query = scope.get("query_string", b"").decode("latin-1")
+    return f"{path}?{query}" if query else path
+
+
+def take_txn_id(args: dict[str, Any]) -> str | None:
+    """The idempotency field leaves the arguments before they are forwarded (a transport field)."""
+    value = args.pop(protocol.IDEMPOTENCY_FIELD, None)
+    if value is None or isinstance(value, str):
+        return value
+    raise GatewayError(ErrorCode.VALIDATION_FAILED, "txn_id must be a string",
+                       [FieldError(protocol.IDEMPOTENCY_FIELD, "交易流水号须为字符串。")])
+
+
+def canonical_data(result: Any) -> Any:
+    """The canonical result as JSON: a file (templates.download) travels base64-encoded."""
+    if isinstance(result, BinaryAnswer):
+        return {"file_name": result.filename, "content_type": result.content_type, "size": len(result.content),
+                "content_base64": base64.b64encode(result.content).decode("ascii")}
+    return result
+
+
+def holder_of(actor: Actor | None) -> Holder:
+    if actor is None:
+        return Holder()
+    return Holder.masked(actor.name, actor.id_number, actor.phone)
+
+
+def hashing(receive: Receive, digest: Any) -> Receive:
+    """Feed every body chunk to ``digest`` on its way to the multipart parser (the signature covers it)."""
+
+    async def wrapped() -> Message:
+        message = await receive()
+        if message["type"] == "http.request":
+            digest.update(message.get("body", b""))
+        return message
+
+    return wrapped
+
+
+def close(spooled: SpooledUpload) -> None:
+    spooled.file.close()
