@@ -1,6 +1,39 @@
-"""One driver per adapter: how a test signs a person in and calls an operation through that channel.
+"""One driver per channel: how a test signs a person in and calls an operation through it.
 
-The table-driven contract test and the parity test run over every driver in
-:data:`DRIVERS` (each adapter's tests register theirs there), so adding an
-adapter means adding a driver, and the shared tests cover it automatically.
+The shared contract and parity tests (tests/channels/) run over every driver
+whose adapter is installed, so a new adapter with a driver here is covered
+by them automatically.
 """
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from gateway.channels import discover_adapters
+from tests.drivers.base import ChannelDriver
+
+
+def _factories() -> dict[str, list[Callable[[], ChannelDriver]]]:
+    from tests.drivers.ivr12368 import Ivr12368Driver
+    from tests.drivers.kiosk import EfatingDriver, YuezhizhuDriver
+    from tests.drivers.suihaoban import SuihaobanDriver
+    from tests.drivers.wechat import WechatDriver
+    from tests.drivers.yueshengshi import YueshengshiDriver
+
+    return {
+        "wechat": [WechatDriver],
+        "yueshengshi": [YueshengshiDriver],
+        "suihaoban": [SuihaobanDriver],
+        "kiosk": [EfatingDriver, YuezhizhuDriver],
+        "ivr12368": [Ivr12368Driver],
+    }
+
+
+def installed_drivers(*, exclude: tuple[str, ...] = ()) -> list[ChannelDriver]:
+    """A fresh driver for every channel whose adapter is registered (entry points)."""
+    adapters = discover_adapters()
+    drivers = []
+    for adapter, factories in _factories().items():
+        if adapter in adapters and adapter not in exclude:
+            drivers += [factory() for factory in factories]
+    return drivers
