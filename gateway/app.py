@@ -28,6 +28,7 @@ from starlette.types import Receive, Scope, Send
 from gateway.actor import Pseudonyms
 from gateway.api import CanonicalApi, json_response, problem_response
 from gateway.audit import AuditTrail
+from gateway.background import BackgroundJob, JobRunner
 from gateway.channels import Adapter, ChannelContext, discover_adapters
 from gateway.config import ConfigError, ConfigProblem, GatewayConfig, load_config
 from gateway.core import Gateway
@@ -58,6 +59,8 @@ class HostOptions:
     http: httpx.AsyncClient | None = None
     extras: dict[str, dict[str, Any]] = field(default_factory=dict)  # per channel name
     health_checks: bool = True
+    #: run the background jobs (timers, deliveries) in this process; ``serve --no-worker`` turns it off
+    background: bool = True
 
 
 def channel_policy(name: str, settings: Any) -> ChannelPolicy:
@@ -112,7 +115,12 @@ class Runtime:
         self.api = CanonicalApi(self.gateway, IssuerVerifier(issuers, pseudonyms, http), api_policy)
         self.adapters = self._adapters(adapters, extras)
         self.court_up: dict[str, bool | None] = {code: None for code in self.transports}
+        self.jobs: list[BackgroundJob] = self._jobs()
         self.app = Starlette(routes=self._routes(), exception_handlers={HTTPException: _http_exception})
+
+    def _jobs(self) -> list[BackgroundJob]:
+        """The background work this config needs (see gateway/background.py)."""
+        return []
 
     def _adapters(self, registry: Mapping[str, type[Adapter]], extras: Mapping[str, dict[str, Any]]
                   ) -> dict[str, Adapter]:
@@ -205,6 +213,7 @@ class GatewayHost:
         self._http: httpx.AsyncClient | None = None
         self._audit: AuditTrail | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._jobs: JobRunner | None = None
         self._reload_lock = asyncio.Lock()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -241,6 +250,7 @@ class GatewayHost:
         audit_path = self.config.gateway.audit_log_path
         self._audit = AuditTrail(str(audit_path) if audit_path else "stdout")
         self.runtime = await self._build(self.config)
+        self._start_jobs(self.runtime)
         if self.options.health_checks:
             self._tasks.append(asyncio.create_task(self._health_loop()))
 
@@ -251,7 +261,14 @@ class GatewayHost:
         await runtime.start()
         return runtime
 
+    def _start_jobs(self, runtime: Runtime) -> None:
+        if self.options.background:
+            self._jobs = JobRunner(runtime.jobs)
+            self._jobs.start()
+
     async def stop(self) -> None:
+        if self._jobs is not None:
+            await self._jobs.stop()
         for task in self._tasks:
             task.cancel()
         if self.runtime:
@@ -279,6 +296,9 @@ class GatewayHost:
                            problems=[str(p) for p in exc.problems])
                 return False
             old, self.runtime, self.config = self.runtime, fresh, config
+            if self._jobs is not None:
+                await self._jobs.stop()
+            self._start_jobs(fresh)
             CONFIG_RELOADS.labels("applied").inc()
             _log.info("config reloaded", channels=sorted(config.channels), courts=len(config.courts))
             if old is not None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -26,6 +26,11 @@ from gateway.signing import NonceGuard
 from gateway.state import StateStore
 
 _log = get_logger("court_gateway.request")
+
+
+class WriteListener(Protocol):
+    async def write_accepted(self, call: Call, outcome: Outcome) -> None:
+        """Called once per accepted write (never for a replay); must not raise for the citizen."""
 
 
 def operation_or_404(op_id: str) -> Operation:
@@ -46,6 +51,8 @@ class Gateway:
     audit: AuditTrail
     #: the SMS sender of notify.sms (CONTRACTS.md section 7); None when the config has no SMS gateway
     sms: SmsSender | None = None
+    #: told of every write the gateway accepted (answered or queued), e.g. to start SLA timers
+    listeners: list[WriteListener] = field(default_factory=list)
     nonces: NonceGuard = field(init=False)
 
     def __post_init__(self) -> None:
@@ -57,12 +64,22 @@ class Gateway:
         error: GatewayError | None = None
         try:
             outcome = await self.pipeline.execute(call)
-            return outcome
         except GatewayError as exc:
             error = exc
             raise
         finally:
             self._observe(call, outcome, error, time.perf_counter() - started)
+        if call.operation.is_write and not outcome.replayed and self.listeners:
+            await self._tell_listeners(call, outcome)
+        return outcome
+
+    async def _tell_listeners(self, call: Call, outcome: Outcome) -> None:
+        for listener in self.listeners:
+            try:
+                await listener.write_accepted(call, outcome)
+            except Exception:  # noqa: BLE001 - the citizen's write is accepted whatever a listener does
+                _log.exception("write listener failed", listener=type(listener).__name__,
+                               request_id=call.request_id, operation=call.operation.id)
 
     def _observe(self, call: Call, outcome: Outcome | None, error: GatewayError | None, elapsed: float) -> None:
         op = call.operation
