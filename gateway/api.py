@@ -64,13 +64,14 @@ class CanonicalApi:
         self.policy = policy
 
     def routes(self) -> list[BaseRoute]:
+        """Routes relative to ``/api/v1``."""
         return [self._route(op) for op in OPERATIONS]
 
     def _route(self, op: Operation) -> Route:
         async def endpoint(request: Request) -> Response:
             return await guarded(request, lambda r: self._handle(op, r))
 
-        return Route("/api/v1" + op.path, endpoint, methods=[op.method], name=op.id)
+        return Route(op.path, endpoint, methods=[op.method], name=op.id)
 
     async def authenticate(self, request: Request, required: bool) -> Actor | None:
         token = bearer_token(request)

@@ -140,11 +140,11 @@ class Runtime:
             Route("/readyz", self._readyz, methods=["GET"]),
             Route("/metrics", _metrics, methods=["GET"]),
             Route("/.well-known/jwks.json", self._jwks, methods=["GET"]),
-            Route("/api/v1/openapi.json", _openapi, methods=["GET"]),
-            *self.api.routes(),
+            # Two levels, so a request is matched against a handful of prefixes, not every route.
+            Mount("/api/v1", routes=[Route("/openapi.json", _openapi, methods=["GET"]), *self.api.routes()]),
+            Mount("/channels", routes=[Mount(f"/{name}", routes=adapter.routes())
+                                       for name, adapter in self.adapters.items()]),
         ]
-        for name, adapter in self.adapters.items():
-            routes.append(Mount(f"/channels/{name}", routes=adapter.routes()))
         return routes
 
     async def start(self) -> None:

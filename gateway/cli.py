@@ -25,6 +25,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--no-worker", action="store_true",
                        help="do not run background work (timers, queued deliveries) in this process")
 
+    worker = commands.add_parser("worker", help="background work only: SLA timers, queued deliveries, notifications")
+    worker.add_argument("--config", type=Path, required=True)
+
     check = commands.add_parser("check-config", help="validate a config file")
     check.add_argument("path", type=Path)
 
@@ -74,7 +77,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "serve":
         from gateway.serve import serve
 
-        return serve(args.config, args.host, args.port, args.workers)
+        return serve(args.config, args.host, args.port, args.workers, background=not args.no_worker)
+    if args.command == "worker":
+        from gateway.serve import work
+
+        return work(args.config)
     if args.command == "check-config":
         return _check_config(args.path)
     if args.command == "config-schema":

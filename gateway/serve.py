@@ -67,15 +67,15 @@ def _uvicorn_config(host: GatewayHost, bind_host: str, port: int) -> uvicorn.Con
 
 
 async def _serve_one(config_path: Path, config: GatewayConfig, bind_host: str, port: int,
-                     sock: socket.socket | None) -> None:
-    host = GatewayHost(config, HostOptions())
+                     sock: socket.socket | None, background: bool = True) -> None:
+    host = GatewayHost(config, HostOptions(background=background))
     server = uvicorn.Server(_uvicorn_config(host, bind_host, port))
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(host.reload(config_path)))
     await server.serve(sockets=[sock] if sock else None)
 
 
-def serve(config_path: Path, bind_host: str, port: int, workers: int) -> int:
+def serve(config_path: Path, bind_host: str, port: int, workers: int, background: bool = True) -> int:
     configure_logging()
     config = load_or_exit(config_path)
     if workers > 1 and config.gateway.state == "memory":
@@ -84,20 +84,21 @@ def serve(config_path: Path, bind_host: str, port: int, workers: int) -> int:
         return 1
     warn_plain_http(config)
     if workers <= 1:
-        run_loop(_serve_one(config_path, config, bind_host, port, None))
+        run_loop(_serve_one(config_path, config, bind_host, port, None, background))
         return 0
-    return _supervise(config_path, config, bind_host, port, workers)
+    return _supervise(config_path, config, bind_host, port, workers, background)
 
 
-def _worker_main(config_path: str, bind_host: str, port: int, fd: int, metrics_dir: str) -> None:
+def _worker_main(config_path: str, bind_host: str, port: int, fd: int, metrics_dir: str, background: bool) -> None:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     configure_logging()
     sock = socket.socket(fileno=fd)
     config = load_or_exit(Path(config_path))
-    run_loop(_serve_one(Path(config_path), config, bind_host, port, sock))
+    run_loop(_serve_one(Path(config_path), config, bind_host, port, sock, background))
 
 
-def _supervise(config_path: Path, config: GatewayConfig, bind_host: str, port: int, workers: int) -> int:
+def _supervise(config_path: Path, config: GatewayConfig, bind_host: str, port: int, workers: int,
+               background: bool) -> int:
     metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(prefix="court-gateway-metrics-")
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     sock = socket.socket(socket.AF_INET6 if ":" in bind_host else socket.AF_INET, socket.SOCK_STREAM)
@@ -107,7 +108,8 @@ def _supervise(config_path: Path, config: GatewayConfig, bind_host: str, port: i
     sock.set_inheritable(True)
     context = multiprocessing.get_context("fork")
     processes = [
-        context.Process(target=_worker_main, args=(str(config_path), bind_host, port, sock.fileno(), metrics_dir))
+        context.Process(target=_worker_main,
+                        args=(str(config_path), bind_host, port, sock.fileno(), metrics_dir, background))
         for _ in range(workers)
     ]
     for process in processes:
@@ -135,4 +137,27 @@ def _supervise(config_path: Path, config: GatewayConfig, bind_host: str, port: i
     signal.signal(signal.SIGINT, on_stop)
     for process in processes:
         process.join()
+    return 0
+
+
+async def _work(config_path: Path, config: GatewayConfig) -> None:
+    host = GatewayHost(config, HostOptions(background=True, health_checks=False))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(host.reload(config_path)))
+    await host.start()
+    _log.info("worker started", jobs=[job.name for job in host.runtime.jobs] if host.runtime else [])
+    try:
+        await stop.wait()
+    finally:
+        await host.stop()
+
+
+def work(config_path: Path) -> int:
+    """``court-gateway worker``: the background jobs alone, no HTTP server."""
+    configure_logging()
+    config = load_or_exit(config_path)
+    run_loop(_work(config_path, config))
     return 0
