@@ -44,7 +44,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench.upstream import PROGRESS
 from gateway.tokens import generate_ec_pem
-from tests.support.stack import Issuer
+from tests.support.servers import BackgroundServer  # noqa: E402
+from tests.support.stack import Issuer  # noqa: E402
 
 CASE_NO = str(PROGRESS["case_no"])
 PROGRESS_PATH = f"/api/v1/cases/{quote(CASE_NO, safe='')}/progress"
@@ -164,6 +165,7 @@ def main() -> None:
     (directory / "jwks.json").write_text(__import__("json").dumps(issuer.jwks()))
     servers: list[Server] = []
     redis_process = None
+    stand_ins: BackgroundServer | None = None
     try:
         up_port = free_port()
         upstream = start("upstream", [sys.executable, "bench/upstream.py", str(up_port), str(directory / "jwks.json")],
@@ -178,7 +180,10 @@ def main() -> None:
             state = f"redis://127.0.0.1:{redis_port}/0"
         env = {"GATEWAY_SECRET": secrets.token_urlsafe(32), "GATEWAY_SIGNING_KEY": generate_ec_pem().decode(),
                "EVENT_SECRET": secrets.token_urlsafe(32), "SMS_KEY": "bench"}
-        extra_channels, channel_targets = channel_benches.prepare(directory, env)
+        stand_in_port = free_port()
+        extra_channels, stand_in_app = channel_benches.prepare(f"http://127.0.0.1:{stand_in_port}", env)
+        stand_ins = BackgroundServer(stand_in_app, port=stand_in_port)
+        stand_ins.start()
         config = gateway_config(directory, upstream.url, issuer, state, extra_channels)
         gw_port = free_port()
         gateway = start("gateway", [sys.executable, "-m", "gateway.cli", "serve", "--config", str(config),
@@ -200,7 +205,8 @@ def main() -> None:
             Target("bare aiohttp proxy (floor)", floor,
                    lambda: ("GET", floor.url + PROGRESS_PATH, bearer, None)),
         ]
-        targets += asyncio.run(channel_benches.targets(gateway, channel_targets))
+        for label, factory in asyncio.run(channel_benches.targets(gateway.url)):
+            targets.append(Target(label, gateway, factory))
         results: dict[str, list[float]] = {t.name: [] for t in targets}
         for _ in range(args.rounds):
             for target in targets:
@@ -209,6 +215,8 @@ def main() -> None:
     finally:
         for server in reversed(servers):
             server.stop()
+        if stand_ins is not None:
+            stand_ins.stop()
         if redis_process is not None:
             redis_process.terminate()
         shutil.rmtree(directory, ignore_errors=True)
@@ -220,10 +228,10 @@ def report(results: dict[str, list[float]], args: argparse.Namespace) -> None:
     floor = medians["bare aiohttp proxy (floor)"]
     print(f"CPU per request, median of {args.rounds} rounds x {args.requests} requests, "
           f"concurrency {args.concurrency}, state {args.state}")
-    print(f"{'target':48} {'µs/req':>8} {'vs naive':>9} {'vs floor':>9}  rounds")
+    print(f"{'target':62} {'µs/req':>8} {'vs naive':>9} {'vs floor':>9}  rounds")
     for name, value in medians.items():
         rounds = " ".join(f"{v:.0f}" for v in results[name])
-        print(f"{name:48} {value:8.0f} {naive / value:8.1f}x {value / floor:8.2f}x  [{rounds}]")
+        print(f"{name:62} {value:8.0f} {naive / value:8.1f}x {value / floor:8.2f}x  [{rounds}]")
 
 
 if __name__ == "__main__":
