@@ -17,8 +17,8 @@ from gateway.actor import Actor, Pseudonyms
 from gateway.audit import AuditRecord, AuditTrail
 from gateway.catalog import Access, Operation, get_operation
 from gateway.errors import ErrorCode, GatewayError
-from gateway.logs import get_logger
-from gateway.metrics import GATEWAY_SECONDS, REQUESTS, UPSTREAM_SECONDS
+from gateway.logs import get_logger, request_line
+from gateway.metrics import RequestMetrics
 from gateway.notify import SmsSender
 from gateway.pipeline import Call, Outcome, Pipeline
 from gateway.sessions import SessionStore
@@ -26,6 +26,7 @@ from gateway.signing import NonceGuard
 from gateway.state import StateStore
 
 _log = get_logger("court_gateway.request")
+_METRICS = RequestMetrics()
 
 
 class WriteListener(Protocol):
@@ -86,14 +87,11 @@ class Gateway:
         code = error.code.value if error else "OK"
         court = (outcome.court if outcome else None) or "-"
         upstream = outcome.upstream_s if outcome else 0.0
-        REQUESTS.labels(call.channel.name, op.id, court, code).inc()
-        GATEWAY_SECONDS.labels(call.channel.name, op.id).observe(max(0.0, elapsed - upstream))
-        if upstream:
-            UPSTREAM_SECONDS.labels(court, op.id).observe(upstream)
+        _METRICS.observe(call.channel.name, op.id, court, code, max(0.0, elapsed - upstream), upstream)
         status = error.status if error else (outcome.status if outcome else 0)
-        _log.info("request", request_id=call.request_id, channel=call.channel.name, operation=op.id, court=court,
-                  status=status, code=code, duration_ms=round(elapsed * 1000, 2),
-                  upstream_ms=round(upstream * 1000, 2), replayed=bool(outcome and outcome.replayed))
+        request_line({"request_id": call.request_id, "channel": call.channel.name, "operation": op.id,
+                      "court": court, "status": status, "code": code, "duration_ms": round(elapsed * 1000, 2),
+                      "upstream_ms": round(upstream * 1000, 2), "replayed": bool(outcome and outcome.replayed)})
         if op.access is not Access.PUBLIC:
             self._audit(call, outcome, error, court, status)
 

@@ -9,6 +9,7 @@ valid across processes.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
 
@@ -32,3 +33,29 @@ def render() -> bytes:
         multiprocess.MultiProcessCollector(registry)
         return generate_latest(registry)
     return generate_latest()
+
+
+class RequestMetrics:
+    """The per-request counters, with label children cached: ``labels()`` costs more than ``inc()``."""
+
+    def __init__(self) -> None:
+        self._requests: dict[tuple[str, str, str, str], Any] = {}
+        self._gateway: dict[tuple[str, str], Any] = {}
+        self._upstream: dict[tuple[str, str], Any] = {}
+
+    def observe(self, channel: str, operation: str, court: str, code: str, gateway_s: float,
+                upstream_s: float) -> None:
+        key = (channel, operation, court, code)
+        counter = self._requests.get(key)
+        if counter is None:
+            counter = self._requests[key] = REQUESTS.labels(*key)
+        counter.inc()
+        timer = self._gateway.get((channel, operation))
+        if timer is None:
+            timer = self._gateway[(channel, operation)] = GATEWAY_SECONDS.labels(channel, operation)
+        timer.observe(gateway_s)
+        if upstream_s:
+            upstream = self._upstream.get((court, operation))
+            if upstream is None:
+                upstream = self._upstream[(court, operation)] = UPSTREAM_SECONDS.labels(court, operation)
+            upstream.observe(upstream_s)
