@@ -52,9 +52,9 @@ class _CorkedTransport:
 
 
 class CorkedHttpToolsProtocol(HttpToolsProtocol):
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:  # type: ignore[override]
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         # uvloop's transports are not asyncio.Transport subclasses; both have what the proxy uses.
-        corked = _CorkedTransport(transport, asyncio.get_running_loop())  # type: ignore[arg-type]
+        corked = _CorkedTransport(transport, asyncio.get_running_loop())
         super().connection_made(corked)  # type: ignore[arg-type]
 
 

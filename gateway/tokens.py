@@ -125,7 +125,7 @@ class ActorTokenSigner:
         return {"keys": keys}
 
     def key_set(self) -> KeySet:
-        return KeySet.import_key_set(self.jwks())
+        return KeySet.import_key_set(self.jwks())  # type: ignore[arg-type]
 
     def token_for(self, actor: Actor | None, court: str) -> str:
         subject = actor.sub if actor else "anonymous"

@@ -50,7 +50,6 @@ async def serving(app: Any, port: int | None = None) -> AsyncIterator[str]:
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False,
                             lifespan="on", server_header=False)
     server = uvicorn.Server(config)
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     task = asyncio.create_task(server.serve())
     deadline = time.monotonic() + 10
     while not server.started:
@@ -177,9 +176,22 @@ def stack_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+#: the discard port: an SMS provider nobody listens on, for tests that send no SMS
+NO_SMS_URL = "http://127.0.0.1:9/sms"
+
+
+def merged(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    """``base`` with ``extra`` merged in, mapping by mapping (a test's additions to the stack config)."""
+    result = dict(base)
+    for key, value in extra.items():
+        current = result.get(key)
+        result[key] = merged(current, value) if isinstance(current, dict) and isinstance(value, Mapping) else value
+    return result
+
+
 def stack_config(court_root: str, issuer: Issuer, *, state: str = "memory",
                  channels: Mapping[str, Any] | None = None, courts: Mapping[str, str] | None = None,
-                 sms_url: str = "http://127.0.0.1:9/sms") -> str:
+                 sms_url: str = NO_SMS_URL, extra: Mapping[str, Any] | None = None) -> str:
     from reference_court.app import court_base_url
 
     document = {
@@ -197,7 +209,7 @@ def stack_config(court_root: str, issuer: Issuer, *, state: str = "memory",
         "channels": dict(channels or {}),
         "notify": {"sms": {"base_url": sms_url, "sign_name": "广州法院", "access_key_env": "SMS_ACCESS_KEY"}},
     }
-    return yaml.safe_dump(document, allow_unicode=True, sort_keys=False)
+    return yaml.safe_dump(merged(document, extra or {}), allow_unicode=True, sort_keys=False)
 
 
 @contextlib.asynccontextmanager
@@ -205,8 +217,13 @@ async def running_stack(
     *, state: str = "memory", channels: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None,
     adapters: Mapping[str, type[Adapter]] | None = None, extras: dict[str, dict[str, Any]] | None = None,
     state_store: StateStore | None = None, courts: Mapping[str, str] | None = None,
+    court_events: bool = False, sms_url: str = NO_SMS_URL, config_extra: Mapping[str, Any] | None = None,
 ) -> AsyncIterator[Stack]:
-    """The gateway and the reference court as real servers on loopback."""
+    """The gateway and the reference court as real servers on loopback.
+
+    ``court_events``: the reference court signs and posts its events to the gateway (its /_ref hooks);
+    ``sms_url``: where the gateway's SMS provider is; ``config_extra``: merged into the config file.
+    """
     from reference_court.app import create_reference_court
     from reference_court.seed import default_seed
 
@@ -218,20 +235,26 @@ async def running_stack(
         assert runtime is not None
         return runtime.signer.jwks()
 
-    court_app = create_reference_court(default_seed(), jwks_provider=jwks)
     full_env = stack_env(env)
+    # The court must know where to post events before either server starts: pick the port first.
+    gateway_port = free_port()
+    secrets_by_court = {code: full_env[f"COURT_{court_env_suffix(code)}_EVENT_SECRET"] for code in GUANGZHOU_COURTS}
+    court_app = create_reference_court(
+        default_seed(), jwks_provider=jwks, gateway_url=f"http://127.0.0.1:{gateway_port}" if court_events else None,
+        event_secrets=secrets_by_court if court_events else None)
     async with serving(issuer.app()) as issuer_url, serving(court_app) as court_root:
         issuer.jwks_url = issuer_url + "/jwks"
         directory = Path(tempfile.mkdtemp(prefix="cg-stack-"))
         path = directory / "channels.yaml"
-        path.write_text(stack_config(court_root, issuer, state=state, channels=channels, courts=courts),
-                        encoding="utf-8")
+        document = stack_config(court_root, issuer, state=state, channels=channels, courts=courts,
+                                sms_url=sms_url, extra=config_extra)
+        path.write_text(document, encoding="utf-8")
         registry = adapters if adapters is not None else discover_adapters()
         config = load_config(path, env=full_env, adapters=registry)
         options = HostOptions(state=state_store, adapters=registry, extras=extras or {}, health_checks=False)
         host = GatewayHost(config, options)
         holder["host"] = host
-        async with serving(host) as gateway_url:
+        async with serving(host, gateway_port) as gateway_url:
             yield Stack(gateway_url, court_root, host, court_app, config, full_env, issuer)
         shutil.rmtree(directory, ignore_errors=True)
 
