@@ -44,6 +44,9 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--court", help="court code the backend serves (default: read from its health answer)")
     verify.add_argument("--jwks-port", type=int, default=8765,
                         help="port of the temporary JWKS the checks sign with (point the court at it)")
+    verify.add_argument("--case-no", help="a case of a test participant, for the participant checks")
+    verify.add_argument("--name", help="the test participant's name")
+    verify.add_argument("--id-number", help="the test participant's ID number")
     return parser
 
 
@@ -94,7 +97,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "verify-backend":
         from reference_court.verify import run_verify_backend_cli
 
-        return run_verify_backend_cli(args.url, args.court, args.jwks_port)
+        return run_verify_backend_cli(args.url, args.court, args.jwks_port, case_no=args.case_no, name=args.name,
+                                      id_number=args.id_number)
     return 2
 
 

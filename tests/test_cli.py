@@ -146,3 +146,27 @@ def test_sighup_reloads_atomically_and_keeps_a_valid_config(served: Any) -> None
     answer = httpx.get(url + "/api/v1/courts")
     assert answer.status_code == 200 and len(answer.json()["items"]) == 16
     assert process.poll() is None
+
+
+def test_verify_backend_against_the_reference_court() -> None:
+    court_port, jwks_port = free_port(), free_port()
+    court = subprocess.Popen([sys.executable, "-m", "gateway.cli", "reference-court", "--port", str(court_port),
+                              "--gateway", f"http://127.0.0.1:{jwks_port}"], cwd=ROOT, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{court_port}/yue0106/api/v1/health").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        result = run("verify-backend", f"http://127.0.0.1:{court_port}/yue0106", "--court", "粤0106",
+                     "--jwks-port", str(jwks_port), "--case-no", "（2026）粤0106民初22468号", "--name", "张伟",
+                     "--id-number", "440106199001011235")
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "0 failed" in result.stdout and "SKIP" not in result.stdout
+        assert "PASS    progress: shape for a participant" in result.stdout
+    finally:
+        court.terminate()
+        court.wait(10)
