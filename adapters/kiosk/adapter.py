@@ -18,7 +18,6 @@ pipeline's round trip) and is deleted when the card is taken out.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import time
 from datetime import datetime
@@ -52,9 +51,10 @@ from gateway.channels import Adapter, ChannelContext, Decoded, DemoKit
 from gateway.errors import ErrorCode, FieldError, GatewayError
 from gateway.http_io import json_bytes, parse_json_object, read_body, request_id_for, set_outcome_headers
 from gateway.logs import get_logger
-from gateway.pipeline import BinaryAnswer, Credential, Outcome, SessionRef
+from gateway.pipeline import Credential, Outcome, SessionRef
 from gateway.signing import check_timestamp, parse_timestamp
 from gateway.uploads import SpooledUpload, read_upload
+from gateway.wire import json_result
 
 _log = get_logger("court_gateway.kiosk")
 _BODY = "kiosk_body"
@@ -191,7 +191,7 @@ class KioskAdapter(Adapter):
 
     def render(self, op: Operation | None, args: dict[str, Any], outcome: Outcome,
                device: DeviceKeys | None) -> Response:
-        data = canonical_data(outcome.result)
+        data = json_result(outcome.result)
         summary = summarise(op.id if op else "", args, data, is_queued=outcome.queued)
         receipt = self.receipt(summary, outcome.actor, device) if summary.keep else None
         screen = screen_of(summary, can_print=receipt is not None)
@@ -236,14 +236,6 @@ def take_txn_id(args: dict[str, Any]) -> str | None:
         return value
     raise GatewayError(ErrorCode.VALIDATION_FAILED, "txn_id must be a string",
                        [FieldError(protocol.IDEMPOTENCY_FIELD, "交易流水号须为字符串。")])
-
-
-def canonical_data(result: Any) -> Any:
-    """The canonical result as JSON: a file (templates.download) travels base64-encoded."""
-    if isinstance(result, BinaryAnswer):
-        return {"file_name": result.filename, "content_type": result.content_type, "size": len(result.content),
-                "content_base64": base64.b64encode(result.content).decode("ascii")}
-    return result
 
 
 def holder_of(actor: Actor | None) -> Holder:

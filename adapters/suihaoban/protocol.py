@@ -20,7 +20,6 @@ the signature.
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -30,8 +29,8 @@ import orjson
 from gateway.domain.id_numbers import is_valid_resident_id, normalise_id_number, normalise_mobile
 from gateway.errors import ErrorCode, FieldError, GatewayError
 from gateway.http_io import check_depth
-from gateway.pipeline import BinaryAnswer
 from gateway.signing import Algorithm, hmac_digest
+from gateway.wire import error_details, json_result
 
 SIGN_TYPES: dict[str, Algorithm] = {"HMAC-SHA256": "sha256", "HMAC-SM3": "sm3"}
 ENVELOPE_FIELDS = ("appId", "method", "timestamp", "nonceStr", "bizContent", "userTicket", "signType", "sign")
@@ -191,34 +190,17 @@ def file_digest_of(args: dict[str, Any]) -> str:
 # --- envelopes ------------------------------------------------------------------------------------
 
 
-def render_result(result: Any) -> Any:
-    """The canonical result unchanged; a file (templates.download) as base64 inside the JSON."""
-    if isinstance(result, BinaryAnswer):
-        return {"file_name": result.filename, "content_type": result.content_type, "size": len(result.content),
-                "content_base64": base64.b64encode(result.content).decode("ascii")}
-    return result
-
-
 def success_body(result: Any) -> dict[str, Any]:
-    return {"resultCode": SUCCESS_CODE, "resultMsg": SUCCESS_MESSAGE, "data": render_result(result)}
+    return {"resultCode": SUCCESS_CODE, "resultMsg": SUCCESS_MESSAGE, "data": json_result(result)}
 
 
 def error_body(error: GatewayError, request_id: str) -> dict[str, Any]:
     """The table's code and the Chinese message that says what to do next; the developer detail, field
     errors and the error's safe extras (the court's own code, the assurance needed) ride along."""
     body: dict[str, Any] = {"resultCode": ERROR_CODES[error.code], "resultMsg": error.message, "requestId": request_id}
-    if error.detail:
-        body["detail"] = error.detail
-    if error.errors:
-        body["errors"] = [e.as_dict() for e in error.errors]
-    for key, value in error.extra.items():
-        body.setdefault(_camel(key), value)  # never overwrites the envelope's own keys
+    for key, value in error_details(error, camel_case=True).items():
+        body.setdefault(key, value)  # never overwrites the envelope's own keys
     return body
-
-
-def _camel(key: str) -> str:
-    head, *rest = key.split("_")
-    return head + "".join(part.capitalize() for part in rest)
 
 
 def canonical_code(code: str) -> ErrorCode | None:

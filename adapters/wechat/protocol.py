@@ -10,7 +10,6 @@ real-name provider's answers, and the subscribe-message body. The glue in
 
 from __future__ import annotations
 
-import base64
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from typing import Any
 import orjson
 
 from gateway.errors import ErrorCode, FieldError, GatewayError
-from gateway.pipeline import BinaryAnswer
+from gateway.wire import error_details, json_result
 
 #: CONTRACTS.md section 3, the wechat column. Codes never change meaning.
 ERRCODES: dict[ErrorCode, int] = {
@@ -62,19 +61,7 @@ _CODE = re.compile(r"^[\x21-\x7e]+$")  # wx.login codes and verify tokens: print
 
 
 def success_body(data: Any) -> dict[str, Any]:
-    return {"errcode": 0, "errmsg": "ok", "data": render_result(data)}
-
-
-def render_result(result: Any) -> Any:
-    """The canonical result unchanged; a file (templates.download) as base64 inside the JSON envelope."""
-    if isinstance(result, BinaryAnswer):
-        return {
-            "file_name": result.filename,
-            "content_type": result.content_type,
-            "size": len(result.content),
-            "content_base64": base64.b64encode(result.content).decode("ascii"),
-        }
-    return result
+    return {"errcode": 0, "errmsg": "ok", "data": json_result(data)}
 
 
 def error_body(error: GatewayError, request_id: str) -> dict[str, Any]:
@@ -84,13 +71,9 @@ def error_body(error: GatewayError, request_id: str) -> dict[str, Any]:
         "errmsg": errmsg_for(error),
         "request_id": request_id,
     }
-    if error.detail:
-        body["detail"] = error.detail
-    if error.errors:
-        body["errors"] = [e.as_dict() for e in error.errors]
     # Extras are safe to show by construction (required_assurance, the court's code, a refusal reason)
     # but may never overwrite the envelope's own keys.
-    body.update({k: v for k, v in error.extra.items() if k not in _RESERVED_ERROR_KEYS})
+    body.update({k: v for k, v in error_details(error).items() if k not in _RESERVED_ERROR_KEYS})
     return body
 
 
