@@ -41,7 +41,10 @@ from gateway.metrics import CONFIG_RELOADS, COURT_UP, STATE_UP, render
 from gateway.notify import SmsSender
 from gateway.openapi import openapi_document
 from gateway.pipeline import ChannelPolicy, CourtDirectory, Pipeline, RateLimit
+from gateway.resilience import Deliverer
+from gateway.resilience.follow import following
 from gateway.sessions import SessionStore
+from gateway.sla.service import SlaService
 from gateway.state import StateStore, open_state
 from gateway.tokens import ActorTokenSigner, SessionTokens
 
@@ -107,6 +110,9 @@ class Runtime:
         sessions = SessionStore(state, SessionTokens(gw.secret.value_bytes))
         sms = SmsSender(config.notify.sms, state, http) if config.notify.sms is not None else None
         self.gateway = Gateway(pipeline, sessions, pseudonyms, state, http, audit, sms)
+        self.audit = audit
+        self.sla = SlaService(config, state, sms)
+        self.gateway.listeners.extend(self.sla.listeners)
         issuers = [TrustedIssuer(i.issuer, i.audience, str(i.jwks_url), tuple(i.algorithms), i.staff_roles_claim)
                    for i in gw.trusted_issuers]
         limits = gw.api_rate_limits
@@ -120,7 +126,8 @@ class Runtime:
 
     def _jobs(self) -> list[BackgroundJob]:
         """The background work this config needs (see gateway/background.py)."""
-        return []
+        deliverer = Deliverer(self.gateway.pipeline, list(self.transports), notify=following(self.sla.notify_routes))
+        return [*self.sla.jobs(self.adapters), deliverer]
 
     def _adapters(self, registry: Mapping[str, type[Adapter]], extras: Mapping[str, dict[str, Any]]
                   ) -> dict[str, Adapter]:
@@ -140,6 +147,7 @@ class Runtime:
             Route("/readyz", self._readyz, methods=["GET"]),
             Route("/metrics", _metrics, methods=["GET"]),
             Route("/.well-known/jwks.json", self._jwks, methods=["GET"]),
+            *self.sla.http_routes(self.api, self.audit),
             # Two levels, so a request is matched against a handful of prefixes, not every route.
             Mount("/api/v1", routes=[Route("/openapi.json", _openapi, methods=["GET"]), *self.api.routes()]),
             Mount("/channels", routes=[Mount(f"/{name}", routes=adapter.routes())
@@ -175,7 +183,16 @@ class Runtime:
         courts = {code: ("up" if up else "unknown" if up is None else "down") for code, up in self.court_up.items()}
         # One court or Redis being down must not take every instance out of a load balancer:
         # readiness is about this process; the parts are reported in the body and in /metrics.
-        return json_response({"status": "ready", "state": "up" if state_up else "down", "courts": courts})
+        return json_response({"status": "ready", "state": "up" if state_up else "down", "courts": courts,
+                              "sla": self.sla.readiness(), **self._resilience()})
+
+    def _resilience(self) -> dict[str, Any]:
+        """Each court's breaker in this process, and what runs on a per-process fallback right now."""
+        pipeline = self.gateway.pipeline
+        fallbacks = {"rate_limits": pipeline.degraded, "sessions": pipeline.degraded,
+                     "nonces": self.gateway.nonces.degraded}
+        breakers = pipeline.resilience.states() if pipeline.resilience is not None else {}
+        return {"breakers": breakers, "degraded": [part for part, on in fallbacks.items() if on]}
 
     async def _jwks(self, request: Request) -> Response:
         response = json_response(self.signer.jwks())

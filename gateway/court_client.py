@@ -16,7 +16,7 @@ from __future__ import annotations
 import ssl
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 import aiohttp
 import orjson
@@ -51,13 +51,24 @@ class TransportSettings:
     pool_size: int = 100
 
 
-class CourtUnreachable(Exception):
-    """Connection refused or reset, or a 5xx-class failure before an answer: safe to queue a write."""
+#: Why a court call produced no usable answer. ``refused``: no connection (refused, unresolvable),
+#: so the court never saw the request; ``broken``: the connection broke after the request went out,
+#: so the court may have seen it; ``timeout``: no answer in time, the court may still be working on
+#: it; ``oversized``: it answered something no litigation service answers; ``breaker_open``: the
+#: gateway did not call at all because the court's circuit breaker is open.
+FailureKind = Literal["refused", "broken", "timeout", "oversized", "breaker_open"]
 
-    def __init__(self, code: ErrorCode, detail: str) -> None:
+
+class CourtUnreachable(Exception):
+    """No usable answer from the court (see :data:`FailureKind`): safe to queue a write."""
+
+    def __init__(self, code: ErrorCode, detail: str, kind: FailureKind = "refused",
+                 retry_after_s: float | None = None) -> None:
         super().__init__(detail)
         self.code = code
         self.detail = detail
+        self.kind = kind
+        self.retry_after_s = retry_after_s
 
 
 def _ssl_context(settings: TransportSettings) -> ssl.SSLContext | None:
@@ -76,6 +87,8 @@ class CourtTransport:
         self.base_url = base_url.rstrip("/")
         self._settings = settings
         self._session: aiohttp.ClientSession | None = None
+        self._default_timeout = aiohttp.ClientTimeout(total=settings.timeout_s,
+                                                      sock_connect=settings.connect_timeout_s)
 
     def _open(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -83,11 +96,9 @@ class CourtTransport:
                 limit=self._settings.pool_size, keepalive_timeout=30, ssl=_ssl_context(self._settings) or True,
                 ttl_dns_cache=300,
             )
-            timeout = aiohttp.ClientTimeout(
-                total=self._settings.timeout_s, sock_connect=self._settings.connect_timeout_s
-            )
             self._session = aiohttp.ClientSession(
-                connector=connector, timeout=timeout, auto_decompress=True, skip_auto_headers=("User-Agent",),
+                connector=connector, timeout=self._default_timeout, auto_decompress=True,
+                skip_auto_headers=("User-Agent",),
                 json_serialize=lambda o: orjson.dumps(o).decode(),
             )
         return self._session
@@ -95,23 +106,39 @@ class CourtTransport:
     async def request(
         self, method: str, path: str, *, headers: dict[str, str], body: bytes | None = None,
         params: Mapping[str, str] | None = None, form: aiohttp.FormData | None = None,
+        timeout_s: float | None = None,
     ) -> CourtResponse:
-        """Raises CourtUnreachable (connection, timeout) ; any HTTP answer is returned as is."""
+        """Raises CourtUnreachable (connection, timeout, oversized); any HTTP answer is returned as is.
+
+        ``timeout_s`` shortens this one call (a retry must fit in what is left of the caller's
+        deadline); the total timeout also bounds a court that trickles its answer byte by byte.
+        """
         session = self._open()
         data: Any = form if form is not None else body
         try:
             async with session.request(
                 method, self.base_url + path, headers=headers, data=data, params=params, allow_redirects=False,
+                timeout=self._timeout(timeout_s),
             ) as answer:
                 payload = await _read_bounded(answer.content.iter_chunked(65536))
                 return CourtResponse(answer.status, answer.headers.get("Content-Type", ""), payload,
                                      dict(answer.headers))
         except TimeoutError:
-            raise CourtUnreachable(ErrorCode.BACKEND_TIMEOUT, "court did not answer in time") from None
+            raise CourtUnreachable(ErrorCode.BACKEND_TIMEOUT, "court did not answer in time", "timeout") from None
         except _AnswerTooLarge:
-            raise CourtUnreachable(ErrorCode.BACKEND_UNAVAILABLE, "court answer too large") from None
+            raise CourtUnreachable(ErrorCode.BACKEND_UNAVAILABLE, "court answer too large", "oversized") from None
         except (aiohttp.ClientError, OSError) as exc:
-            raise CourtUnreachable(ErrorCode.BACKEND_UNAVAILABLE, f"court unreachable: {type(exc).__name__}") from None
+            raise CourtUnreachable(ErrorCode.BACKEND_UNAVAILABLE, f"court unreachable: {type(exc).__name__}",
+                                   _kind_of(exc)) from None
+
+    def _timeout(self, timeout_s: float | None) -> aiohttp.ClientTimeout:
+        if timeout_s is None or timeout_s >= self._settings.timeout_s:
+            return self._default_timeout
+        return aiohttp.ClientTimeout(total=timeout_s, sock_connect=min(self._settings.connect_timeout_s, timeout_s))
+
+    @property
+    def timeout_s(self) -> float:
+        return self._settings.timeout_s
 
     async def close(self) -> None:
         if self._session is not None:
@@ -120,6 +147,14 @@ class CourtTransport:
 
 class _AnswerTooLarge(Exception):
     pass
+
+
+def _kind_of(exc: BaseException) -> FailureKind:
+    # Only a failure to connect proves the court never saw the request; a connection that broke
+    # later (reset, closed while reading, a keep-alive connection the court had dropped) is a "maybe".
+    if isinstance(exc, aiohttp.ClientConnectorError | ConnectionRefusedError):
+        return "refused"
+    return "broken"
 
 
 async def _read_bounded(chunks: AsyncIterator[bytes]) -> bytes:
@@ -160,7 +195,13 @@ def map_court_error(response: CourtResponse) -> GatewayError:
                 ]
             return gateway_error
         return GatewayError(ErrorCode.BACKEND_REJECTED, detail, extra={"court_code": code} if code else {})
-    return GatewayError(ErrorCode.BACKEND_UNAVAILABLE, f"court answered {status}")
+    return GatewayError(ErrorCode.BACKEND_UNAVAILABLE, f"court answered {status}", retry_after=_retry_after(response))
+
+
+def _retry_after(response: CourtResponse) -> int | None:
+    """A court's own Retry-After (seconds form), passed on to the caller when it is plausible."""
+    value = response.headers.get("Retry-After", "").strip()
+    return min(int(value), 3600) if value.isdigit() else None
 
 
 def _problem(response: CourtResponse) -> dict[str, Any]:
@@ -182,3 +223,13 @@ def decode_json_answer(response: CourtResponse) -> Any:
         return response.json()
     except orjson.JSONDecodeError:
         raise GatewayError(ErrorCode.BACKEND_UNAVAILABLE, "court answered malformed JSON") from None
+
+
+def court_failed(response: CourtResponse) -> bool:
+    """An answer that says nothing about the request itself: a 5xx, a redirect, 408 or 429.
+
+    The court did not take the request, or cannot say whether it did; a write is queued and
+    delivered again later with the same Idempotency-Key, and the breaker counts it as a failure.
+    """
+    status = response.status
+    return status >= 500 or 300 <= status < 400 or status in (408, 429)

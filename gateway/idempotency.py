@@ -59,6 +59,17 @@ class Claim:
     fingerprint: str
 
 
+def done_record(print_: str, answer: StoredAnswer) -> bytes:
+    """The stored form of a finished write: what a replay with the same key and arguments answers.
+
+    A queued write stores its 202 queued answer first; when the delivery completes, the record is
+    rewritten with the court's own answer (gateway/resilience/deliverer.py), so later replays
+    answer what the court answered.
+    """
+    return orjson.dumps({"state": "done", "fp": print_, "status": answer.status, "result": answer.result,
+                         "queued": answer.queued})
+
+
 class IdempotencyStore:
     def __init__(self, state: StateStore) -> None:
         self._state = state
@@ -85,9 +96,7 @@ class IdempotencyStore:
         return StoredAnswer(int(record["status"]), record.get("result"), bool(record.get("queued")))
 
     async def complete(self, claim: Claim, answer: StoredAnswer) -> None:
-        record = {"state": "done", "fp": claim.fingerprint, "status": answer.status, "result": answer.result,
-                  "queued": answer.queued}
-        await self._state.set(claim.record_key, orjson.dumps(record), RETENTION_S)
+        await self._state.set(claim.record_key, done_record(claim.fingerprint, answer), RETENTION_S)
 
     async def release(self, claim: Claim) -> None:
         """The write did not happen (refused before or by the court): the key may be used again."""

@@ -63,8 +63,7 @@ def normalise_mobile(value: str) -> str | None:
     """Strip +86/0086 and check the mainland pattern; carrier ranges are not enforced."""
     number = re.sub(r"[\s-]", "", value)
     for prefix in ("+86", "0086"):
-        if number.startswith(prefix):
-            number = number[len(prefix):]
+        number = number.removeprefix(prefix)
     return number if _MOBILE.match(number) else None
 
 

@@ -7,9 +7,9 @@ The events endpoint queues every new known court event here (:class:`Notificatio
 - who: the route recorded for the item the event names (the filer of a filing, the author of a
   judge message, the applicant of an application), or for a case-wide event (a hearing, a
   payment) everyone who used a channel for that case (gateway/notify/routes.py);
-- how: the channel's own push when its adapter has one (``Adapter.notify``, a WeChat subscribe
-  message), otherwise, or when the channel cannot reach the person (no subscription, no
-  template), an SMS to the phone the route knows (粤省事 and 穗好办 have no push; kiosk users only
+- how: the channel's own push when its adapter has one (``Adapter.notify``, a mini program's
+  subscribe message), otherwise, or when the channel cannot reach the person (no subscription,
+  no template), an SMS to the phone the route knows (channels without push; terminal users only
   if they left a phone). The channel's ``notify`` settings choose which events it wants at all;
 - once: an SMS's ``OutId`` is the event and the person, which the SMS sender never sends twice;
   a push is claimed in the state store before it is sent (at most once: if a worker dies in the
@@ -134,7 +134,7 @@ class NotificationDispatcher:
 
     def __init__(self, state: StateStore, routes: NotificationRoutes, adapters: Mapping[str, Adapter],
                  channels: Mapping[str, ChannelSettings], notifier: Notifier | None, court_names: Mapping[str, str],
-                 *, poll_s: float = 1.0, lease_s: float = 120.0, batch: int = 20) -> None:
+                 *, poll_s: float = 1.0, lease_s: float = 30.0, batch: int = 10) -> None:
         self._state = state
         self._routes = routes
         self._adapters = adapters

@@ -2,13 +2,14 @@
 
 When the gateway accepts a write it records a *route* for the item the write created (and for the
 case it concerns): the channel's name, the person's pseudonym, their platform account (for a
-channel's own push, such as a WeChat subscribe message) and a mobile number when one is known
+channel's own push, such as a mini program's subscribe message) and a mobile number when one is known
 (from the channel's identity, a callback number, or the filer's own entry in a filing). Court
 events later name the item or the case; the dispatcher (gateway/notify/dispatch.py) looks the
-route up. Routes hold personal data (a phone, an openid): they live in the state store sealed
+route up. Routes hold personal data (a phone, a platform account): they live in the state store sealed
 with AES-GCM under a key only gateway instances hold, with an expiry, keyed by digests of the
-item, and are never logged. A state store dump or a kiosk's departed session therefore leaves no
-readable contact behind; a route sealed under a key the gateway no longer has reads as no route.
+item, and are never logged. A state store dump, or a self-service terminal's ended session,
+therefore leaves no readable contact behind; a route sealed under a key the gateway no longer has
+reads as no route.
 """
 
 from __future__ import annotations

@@ -7,6 +7,14 @@ cache reads travel together in :meth:`StateStore.hot_path` (one Lua script in
 Redis).
 """
 
-from gateway.state.base import HotPath, RateCheck, RateDecision, StateStore, StateUnavailable, open_state
+from gateway.state.base import (
+    HotPath,
+    Placement,
+    RateCheck,
+    RateDecision,
+    StateStore,
+    StateUnavailable,
+    open_state,
+)
 
-__all__ = ["HotPath", "RateCheck", "RateDecision", "StateStore", "StateUnavailable", "open_state"]
+__all__ = ["HotPath", "Placement", "RateCheck", "RateDecision", "StateStore", "StateUnavailable", "open_state"]

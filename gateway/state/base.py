@@ -31,6 +31,18 @@ class RateDecision:
 
 
 @dataclass(frozen=True)
+class Placement:
+    """Where ``member`` stands in the ordered set ``queue``: at ``score``, or taken out when None.
+
+    Ordered sets hold work due at a time (scores are Unix seconds) and indexes in a fixed order.
+    """
+
+    queue: str
+    member: str
+    score: float | None
+
+
+@dataclass(frozen=True)
 class HotPath:
     rate: RateDecision | None  # the tightest limiter, None when no checks were asked
     values: list[bytes | None]
@@ -84,6 +96,26 @@ class StateStore(ABC):
     ) -> HotPath:
         """In one round trip: run every rate check (consuming only if all pass), read ``fetch``,
         and extend the expiry of each existing key in ``touch`` (idle timeouts)."""
+
+    @abstractmethod
+    async def swap(self, key: str, expected: bytes | None, value: bytes | None, ttl_s: float | None = None,
+                   placements: Sequence[Placement] = ()) -> bool:
+        """Compare and set, atomically: if ``key`` holds ``expected`` (None: the key is absent), store
+        ``value`` (None deletes the key) and apply ``placements``; otherwise change nothing and return False.
+
+        A record and its places in ordered sets change together, so a schedule can never disagree
+        with the record it was derived from, whichever instance wrote last.
+        """
+
+    @abstractmethod
+    async def claim_due(self, queue: str, now: float, lease_s: float, limit: int) -> list[str]:
+        """Members of ``queue`` with a score at or before ``now`` (earliest first, at most ``limit``),
+        each moved to ``now + lease_s`` in the same atomic step: a caller that dies holding one lets it
+        come due again after the lease, and two callers never receive the same member at once."""
+
+    @abstractmethod
+    async def ordered(self, queue: str, limit: int) -> list[tuple[str, float]]:
+        """The first ``limit`` members of ``queue`` with their scores, lowest score first."""
 
     @abstractmethod
     async def ping(self) -> bool: ...

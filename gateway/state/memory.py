@@ -5,13 +5,14 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from gateway.state.base import HotPath, RateCheck, RateDecision, StateStore, gcra, tightest
+from gateway.state.base import HotPath, Placement, RateCheck, RateDecision, StateStore, gcra, tightest
 
 
 class MemoryState(StateStore):
     def __init__(self) -> None:
         self._data: dict[str, tuple[bytes, float | None]] = {}
         self._tat: dict[str, tuple[float, float]] = {}  # key -> (tat, expires_at)
+        self._queues: dict[str, dict[str, float]] = {}  # ordered sets: queue -> member -> score
         self._ops = 0
 
     @staticmethod
@@ -80,8 +81,37 @@ class MemoryState(StateStore):
                 self._data[key] = (value, self._now() + ttl)
         return HotPath(rate, values)
 
+    async def swap(self, key: str, expected: bytes | None, value: bytes | None, ttl_s: float | None = None,
+                   placements: Sequence[Placement] = ()) -> bool:
+        # No await between the comparison and the writes: atomic within the event loop.
+        if self._live(key) != expected:
+            return False
+        if value is None:
+            self._data.pop(key, None)
+        else:
+            self._data[key] = (value, self._now() + ttl_s if ttl_s else None)
+        for place in placements:
+            queue = self._queues.setdefault(place.queue, {})
+            if place.score is None:
+                queue.pop(place.member, None)
+            else:
+                queue[place.member] = place.score
+        return True
+
+    async def claim_due(self, queue: str, now: float, lease_s: float, limit: int) -> list[str]:
+        members = self._queues.get(queue, {})
+        due = sorted((score, member) for member, score in members.items() if score <= now)[:limit]
+        for _, member in due:
+            members[member] = now + lease_s
+        return [member for _, member in due]
+
+    async def ordered(self, queue: str, limit: int) -> list[tuple[str, float]]:
+        members = self._queues.get(queue, {})
+        return sorted(members.items(), key=lambda item: (item[1], item[0]))[:limit]
+
     async def ping(self) -> bool:
         return True
 
     async def close(self) -> None:
         self._data.clear()
+        self._queues.clear()

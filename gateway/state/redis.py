@@ -7,12 +7,14 @@ persistence and ``maxmemory-policy noeviction``; see docs/deployment.md.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from gateway.state.base import (
     HotPath,
+    Placement,
     RateCheck,
     RateDecision,
     StateStore,
@@ -67,6 +69,45 @@ end
 return {rate_flat, values}
 """
 
+# KEYS: the record, then one ordered set per placement.
+# ARGV: has_expected, expected, has_value, value, ttl_ms (0 = none), then (member, score or "") per placement.
+# Scores come from the caller's clock (Unix seconds), like every time the timers compare against.
+_SWAP = """
+local current = redis.call('GET', KEYS[1])
+if ARGV[1] == '1' then
+  if current ~= ARGV[2] then return 0 end
+elseif current then
+  return 0
+end
+if ARGV[3] == '1' then
+  if tonumber(ARGV[5]) > 0 then
+    redis.call('SET', KEYS[1], ARGV[4], 'PX', ARGV[5])
+  else
+    redis.call('SET', KEYS[1], ARGV[4])
+  end
+else
+  redis.call('DEL', KEYS[1])
+end
+for i = 2, #KEYS do
+  local member, score = ARGV[6 + (i - 2) * 2], ARGV[7 + (i - 2) * 2]
+  if score == '' then
+    redis.call('ZREM', KEYS[i], member)
+  else
+    redis.call('ZADD', KEYS[i], score, member)
+  end
+end
+return 1
+"""
+
+# KEYS: the queue. ARGV: now, lease_until, limit. Due members move to lease_until in the same step.
+_CLAIM_DUE = """
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
+for _, member in ipairs(due) do
+  redis.call('ZADD', KEYS[1], 'XX', ARGV[2], member)
+end
+return due
+"""
+
 
 class RedisState(StateStore):
     def __init__(self, url: str, password: str | None = None) -> None:
@@ -76,6 +117,8 @@ class RedisState(StateStore):
             max_connections=256,
         )
         self._hot = self._redis.register_script(_HOT_PATH)
+        self._swap = self._redis.register_script(_SWAP)
+        self._claim_due = self._redis.register_script(_CLAIM_DUE)
 
     @property
     def client(self) -> aioredis.Redis:
@@ -136,6 +179,37 @@ class RedisState(StateStore):
             for i in range(0, len(rate_flat), 5)
         ]
         return HotPath(tightest(decisions), [v if v else None for v in values])
+
+    async def swap(self, key: str, expected: bytes | None, value: bytes | None, ttl_s: float | None = None,
+                   placements: Sequence[Placement] = ()) -> bool:
+        args: list[bytes | str | int] = [
+            "1" if expected is not None else "0", expected or b"",
+            "1" if value is not None else "0", value or b"",
+            ceil_ms(ttl_s) if ttl_s else 0,
+        ]
+        for place in placements:
+            args += [place.member, "" if place.score is None else repr(place.score)]
+        try:
+            done = await self._swap(keys=[key, *(p.queue for p in placements)], args=args)
+        except (RedisError, OSError) as exc:
+            raise StateUnavailable(str(type(exc).__name__)) from exc
+        return bool(done)
+
+    async def claim_due(self, queue: str, now: float, lease_s: float, limit: int) -> list[str]:
+        try:
+            due = await self._claim_due(keys=[queue], args=[repr(now), repr(now + lease_s), limit])
+        except (RedisError, OSError) as exc:
+            raise StateUnavailable(str(type(exc).__name__)) from exc
+        return [member.decode() for member in due]
+
+    async def ordered(self, queue: str, limit: int) -> list[tuple[str, float]]:
+        if limit <= 0:
+            return []  # ZRANGE 0 -1 would mean "everything"
+        try:
+            items: Any = await self._redis.zrange(queue, 0, limit - 1, withscores=True)
+        except (RedisError, OSError) as exc:
+            raise StateUnavailable(str(type(exc).__name__)) from exc
+        return [(member.decode(), float(score)) for member, score in items]
 
     async def ping(self) -> bool:
         try:

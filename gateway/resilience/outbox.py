@@ -1,0 +1,459 @@
+"""Store-and-forward: writes a court cannot take now, kept durably until it can.
+
+In Redis, one stream per court (``outbox:{court}``) read by the consumer group
+``deliverers``, so a court that is down never holds up the others and a
+worker can leave a down court's stream unread:
+
+    enqueue      MULTI: XADD outbox:{court} + the delivery record + the citizen's
+                 own-record of the delivery id + the idempotency record (queued answer)
+    read_new     XREADGROUP ... > (entries nobody has had yet; one call for many courts)
+    read_pending XREADGROUP ... 0 (this worker's own entries it has not settled)
+    reclaim      XAUTOCLAIM of entries idle longer than any delivery takes (a dead worker's)
+    settle       MULTI: XACK + XDEL + the records the result changes (delivery record,
+                 own-record of the created item, idempotency record)
+    dead_letter  MULTI: XADD outbox:dead + XACK + XDEL + the failed delivery record
+
+Writing a record and moving the queue in one transaction is what makes a
+crash harmless: a worker that dies after the court's commit but before
+``settle`` leaves the entry pending; another worker reclaims it and delivers it
+again with the same Idempotency-Key, which the court deduplicates. Settled
+entries are deleted from the stream, so the personal data in them does not
+outlive the delivery. Durability needs Redis with AOF (docs/deployment.md).
+
+:class:`MemoryOutbox` is the same thing in one process, for ``demo`` and tests
+with ``state: memory``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+import weakref
+from abc import ABC, abstractmethod
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import orjson
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError, ResponseError
+
+from gateway.errors import ErrorCode
+from gateway.state import StateStore, StateUnavailable
+
+GROUP = "deliverers"
+STREAM_PREFIX = "outbox:"
+DEAD_LETTER_STREAM = "outbox:dead"
+DELIVERY_PREFIX = "delivery:"
+#: how long the citizen can look a delivery up (renewed at every change)
+DELIVERY_TTL_S = 30 * 24 * 3600
+#: dead letters kept for operators, oldest first out beyond this many
+DEAD_LETTER_MAXLEN = 100_000
+
+#: key, value, expiry in seconds: a record written in the same transaction as a queue change
+Record = tuple[str, bytes, float | None]
+
+
+def stream_key(court: str) -> str:
+    return STREAM_PREFIX + court
+
+
+def delivery_key(delivery_id: str) -> str:
+    return DELIVERY_PREFIX + delivery_id
+
+
+@dataclass(frozen=True)
+class QueuedWrite:
+    """Everything needed to send a write again later, exactly as the first time."""
+
+    delivery_id: str
+    court: str
+    operation: str
+    channel: str
+    actor: dict[str, Any]
+    args: dict[str, Any]
+    #: the Idempotency-Key the court deduplicates by (CONTRACTS.md section 3)
+    court_key: str
+    #: the gateway's idempotency record, rewritten with the court's answer on delivery
+    record_key: str
+    fingerprint: str
+    request_id: str
+    queued_at: float
+    #: the participant check could not be made when the write arrived: make it before delivering
+    check_access: bool = False
+
+    def dumps(self) -> bytes:
+        return orjson.dumps(asdict(self))
+
+    @classmethod
+    def loads(cls, raw: bytes) -> QueuedWrite | None:
+        try:
+            data = orjson.loads(raw)
+            return cls(**{name: data[name] for name in cls.__dataclass_fields__ if name in data})
+        except (orjson.JSONDecodeError, TypeError, KeyError):
+            return None
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One stream entry; ``write`` is None when its data is gone (deleted, or unreadable)."""
+
+    entry_id: str
+    court: str
+    write: QueuedWrite | None
+
+
+class NotTaken(Exception):
+    """The court did not take a write now (no connection, no answer in time, a 5xx, a redirect, a
+    malformed answer, the breaker open): it may be sent again later with the same key.
+
+    ``kind`` says how far it got: ``refused`` and ``breaker_open`` (and ``access_deferred``, a
+    participant write queued before its access check) never reached the court; ``broken``,
+    ``timeout``, ``oversized`` and ``answered`` (a 5xx, a redirect, a malformed answer) may have.
+    """
+
+    def __init__(self, kind: str, detail: str, code: ErrorCode = ErrorCode.BACKEND_UNAVAILABLE,
+                 retry_after_s: float | None = None) -> None:
+        super().__init__(detail)
+        self.kind = kind
+        self.detail = detail
+        self.code = code
+        self.retry_after_s = retry_after_s
+
+    @property
+    def reached_court(self) -> bool:
+        return self.kind in ("broken", "timeout", "oversized", "answered")
+
+
+# --- the delivery record (delivery:{id}) ----------------------------------------------------------
+
+PUBLIC_FIELDS = ("delivery_id", "operation", "court", "status", "attempts", "result", "error")
+
+
+@dataclass
+class DeliveryRecord:
+    """What ``deliveries.get`` shows (``PUBLIC_FIELDS``), plus what delivery itself needs."""
+
+    delivery_id: str
+    operation: str
+    court: str
+    status: str  # queued | delivering | delivered | failed
+    attempts: int = 0
+    #: failed attempts that count towards the dead-letter limit (see gateway/resilience/deliverer.py)
+    strikes: int = 0
+    queued_at: float = 0.0
+    result: Any = None
+    error: dict[str, str] | None = None
+
+    def dumps(self) -> bytes:
+        return orjson.dumps({k: v for k, v in asdict(self).items() if v is not None})
+
+    def record(self) -> Record:
+        return delivery_key(self.delivery_id), self.dumps(), DELIVERY_TTL_S
+
+    @classmethod
+    def loads(cls, raw: bytes) -> DeliveryRecord:
+        data = orjson.loads(raw)
+        return cls(**{name: data[name] for name in cls.__dataclass_fields__ if name in data})
+
+    @classmethod
+    def fresh(cls, write: QueuedWrite, attempts: int = 0) -> DeliveryRecord:
+        return cls(write.delivery_id, write.operation, write.court, "queued", attempts, 0, write.queued_at)
+
+
+def public_view(raw: bytes) -> dict[str, Any]:
+    data = orjson.loads(raw)
+    return {name: data[name] for name in PUBLIC_FIELDS if name in data}
+
+
+# --- the port -----------------------------------------------------------------------------------
+
+
+class Outbox(ABC):
+    @abstractmethod
+    async def prepare(self, courts: Sequence[str]) -> None:
+        """Make sure every court's stream and consumer group exist (idempotent)."""
+
+    @abstractmethod
+    async def enqueue(self, write: QueuedWrite, records: Sequence[Record]) -> str:
+        """Queue ``write`` and store ``records`` in one transaction; returns the entry id."""
+
+    @abstractmethod
+    async def read_new(self, courts: Sequence[str], consumer: str, count: int, block_s: float) -> list[Entry]:
+        """Entries no consumer has had yet, at most ``count`` per court, waiting up to ``block_s``."""
+
+    @abstractmethod
+    async def read_pending(self, court: str, consumer: str, count: int, after: str = "0") -> list[Entry]:
+        """This consumer's unsettled entries with ids above ``after``, oldest first."""
+
+    @abstractmethod
+    async def reclaim(self, court: str, consumer: str, min_idle_s: float, count: int) -> list[Entry]:
+        """Take over entries another consumer has held for ``min_idle_s`` without settling them."""
+
+    @abstractmethod
+    async def settle(self, entry: Entry, records: Sequence[Record]) -> None:
+        """Acknowledge and delete ``entry`` and store ``records``, in one transaction."""
+
+    @abstractmethod
+    async def dead_letter(self, entry: Entry, reason: str, records: Sequence[Record]) -> None:
+        """Move ``entry`` to the dead-letter stream and store ``records``, in one transaction."""
+
+    @abstractmethod
+    async def backlog(self, court: str) -> int:
+        """Entries of this court not yet settled (waiting or being delivered)."""
+
+    @abstractmethod
+    async def dead_letters(self, count: int = 100) -> list[dict[str, Any]]:
+        """The oldest dead letters, for operators and tests."""
+
+
+#: In-process outboxes by the state store they belong to. The queue is part of the state: a config
+#: reload builds a new pipeline on the same state store, and must find the writes queued before.
+_IN_PROCESS: weakref.WeakKeyDictionary[StateStore, MemoryOutbox] = weakref.WeakKeyDictionary()
+
+
+def open_outbox(state: StateStore) -> Outbox:
+    """The outbox living in ``state``: Redis streams for Redis, in-process queues otherwise."""
+    from gateway.state.redis import RedisState
+
+    if isinstance(state, RedisState):
+        return RedisOutbox(state.client)
+    outbox = _IN_PROCESS.get(state)
+    if outbox is None:
+        outbox = _IN_PROCESS[state] = MemoryOutbox(state)
+    return outbox
+
+
+# --- Redis ----------------------------------------------------------------------------------------
+
+
+def _entries(court: str, items: Sequence[Any]) -> list[Entry]:
+    found = []
+    for raw_id, fields in items:
+        entry_id = raw_id.decode() if isinstance(raw_id, bytes) else str(raw_id)
+        data = fields.get(b"w") if fields else None
+        found.append(Entry(entry_id, court, QueuedWrite.loads(data) if data else None))
+    return found
+
+
+class RedisOutbox(Outbox):
+    def __init__(self, client: aioredis.Redis) -> None:
+        self._redis = client
+        self._claim_cursor: dict[str, str] = {}
+
+    async def prepare(self, courts: Sequence[str]) -> None:
+        for court in courts:
+            try:
+                await self._redis.xgroup_create(stream_key(court), GROUP, id="0", mkstream=True)
+            except ResponseError as exc:
+                if "BUSYGROUP" not in str(exc):
+                    raise StateUnavailable(str(exc)) from exc
+            except (RedisError, OSError) as exc:
+                raise StateUnavailable(type(exc).__name__) from exc
+
+    async def enqueue(self, write: QueuedWrite, records: Sequence[Record]) -> str:
+        async def work(pipe: Any) -> None:
+            pipe.xadd(stream_key(write.court), {"w": write.dumps()})
+            _set_all(pipe, records)
+
+        results = await self._transaction(work)
+        entry_id = results[0]
+        return entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
+
+    async def read_new(self, courts: Sequence[str], consumer: str, count: int, block_s: float) -> list[Entry]:
+        if not courts:
+            return []
+        streams = {stream_key(court): ">" for court in courts}
+        answer = await self._call(self._redis.xreadgroup(GROUP, consumer, streams, count=count,  # type: ignore[arg-type]
+                                                          block=max(1, int(block_s * 1000))))
+        return self._split(answer)
+
+    async def read_pending(self, court: str, consumer: str, count: int, after: str = "0") -> list[Entry]:
+        answer = await self._call(self._redis.xreadgroup(GROUP, consumer, {stream_key(court): after},
+                                                          count=count))
+        return self._split(answer)
+
+    async def reclaim(self, court: str, consumer: str, min_idle_s: float, count: int) -> list[Entry]:
+        start = self._claim_cursor.get(court, "0-0")
+        answer = await self._call(self._redis.xautoclaim(stream_key(court), GROUP, consumer,
+                                                          min_idle_time=int(min_idle_s * 1000),
+                                                          start_id=start, count=count))
+        # Redis drops entries whose data is gone from the pending list itself (answer[2]).
+        cursor, claimed = answer[0], answer[1]
+        self._claim_cursor[court] = cursor.decode() if isinstance(cursor, bytes) else str(cursor)
+        return _entries(court, [item for item in claimed if item and item[0] is not None])
+
+    async def settle(self, entry: Entry, records: Sequence[Record]) -> None:
+        async def work(pipe: Any) -> None:
+            pipe.xack(stream_key(entry.court), GROUP, entry.entry_id)
+            pipe.xdel(stream_key(entry.court), entry.entry_id)
+            _set_all(pipe, records)
+
+        await self._transaction(work)
+
+    async def dead_letter(self, entry: Entry, reason: str, records: Sequence[Record]) -> None:
+        letter = {"court": entry.court, "entry_id": entry.entry_id, "reason": reason, "at": repr(time.time()),
+                  "w": entry.write.dumps() if entry.write else b""}
+
+        async def work(pipe: Any) -> None:
+            pipe.xadd(DEAD_LETTER_STREAM, letter, maxlen=DEAD_LETTER_MAXLEN, approximate=True)
+            pipe.xack(stream_key(entry.court), GROUP, entry.entry_id)
+            pipe.xdel(stream_key(entry.court), entry.entry_id)
+            _set_all(pipe, records)
+
+        await self._transaction(work)
+
+    async def backlog(self, court: str) -> int:
+        return int(await self._call(self._redis.xlen(stream_key(court))))
+
+    async def dead_letters(self, count: int = 100) -> list[dict[str, Any]]:
+        items = await self._call(self._redis.xrange(DEAD_LETTER_STREAM, count=count))
+        return [{k.decode(): v.decode() for k, v in fields.items()} for _, fields in items]
+
+    def _split(self, answer: Any) -> list[Entry]:
+        found: list[Entry] = []
+        for stream, items in answer or []:
+            name = stream.decode() if isinstance(stream, bytes) else str(stream)
+            found.extend(_entries(name.removeprefix(STREAM_PREFIX), items))
+        return found
+
+    async def _transaction(self, work: Any) -> list[Any]:
+        try:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                await work(pipe)
+                results: list[Any] = await pipe.execute()
+                return results
+        except (RedisError, OSError) as exc:
+            raise StateUnavailable(type(exc).__name__) from exc
+
+    async def _call(self, awaitable: Any) -> Any:
+        try:
+            return await awaitable
+        except ResponseError as exc:
+            if "NOGROUP" in str(exc):  # the stream was removed under us (FLUSHALL): set up again next round
+                raise StateUnavailable("NOGROUP") from exc
+            raise StateUnavailable(str(exc)) from exc
+        except (RedisError, OSError) as exc:
+            raise StateUnavailable(type(exc).__name__) from exc
+
+
+def _set_all(pipe: Any, records: Sequence[Record]) -> None:
+    for key, value, ttl_s in records:
+        pipe.set(key, value, px=max(1, int(ttl_s * 1000)) if ttl_s else None)
+
+
+# --- one process ----------------------------------------------------------------------------------
+
+
+@dataclass
+class _Stream:
+    entries: OrderedDict[str, bytes] = field(default_factory=OrderedDict)
+    unread: list[str] = field(default_factory=list)
+    #: entry id -> (consumer, when it was last handed out)
+    pending: dict[str, tuple[str, float]] = field(default_factory=dict)
+
+
+class MemoryOutbox(Outbox):
+    """The same semantics in one process: nothing survives a restart (``demo`` only)."""
+
+    def __init__(self, state: StateStore) -> None:
+        self._state = state
+        self._streams: dict[str, _Stream] = {}
+        self._dead: list[dict[str, Any]] = []
+        self._ids = itertools.count(1)
+        self._arrived = asyncio.Event()
+
+    def _stream(self, court: str) -> _Stream:
+        return self._streams.setdefault(court, _Stream())
+
+    async def prepare(self, courts: Sequence[str]) -> None:
+        for court in courts:
+            self._stream(court)
+
+    async def enqueue(self, write: QueuedWrite, records: Sequence[Record]) -> str:
+        entry_id = f"{int(time.time() * 1000)}-{next(self._ids)}"
+        stream = self._stream(write.court)
+        stream.entries[entry_id] = write.dumps()
+        stream.unread.append(entry_id)
+        await self._store(records)
+        self._arrived.set()
+        return entry_id
+
+    async def read_new(self, courts: Sequence[str], consumer: str, count: int, block_s: float) -> list[Entry]:
+        found = self._take_new(courts, consumer, count)
+        if found or block_s <= 0:
+            return found
+        self._arrived.clear()
+        try:
+            await asyncio.wait_for(self._arrived.wait(), block_s)
+        except TimeoutError:
+            return []
+        return self._take_new(courts, consumer, count)
+
+    def _take_new(self, courts: Sequence[str], consumer: str, count: int) -> list[Entry]:
+        found: list[Entry] = []
+        now = time.monotonic()
+        for court in courts:
+            stream = self._stream(court)
+            taken, stream.unread = stream.unread[:count], stream.unread[count:]
+            for entry_id in taken:
+                stream.pending[entry_id] = (consumer, now)
+                found.append(self._entry(court, entry_id))
+        return found
+
+    async def read_pending(self, court: str, consumer: str, count: int, after: str = "0") -> list[Entry]:
+        stream = self._stream(court)
+        now = time.monotonic()
+        mine = [i for i, (owner, _) in stream.pending.items() if owner == consumer and _id_key(i) > _id_key(after)]
+        mine.sort(key=_id_key)
+        for entry_id in mine[:count]:
+            stream.pending[entry_id] = (consumer, now)
+        return [self._entry(court, entry_id) for entry_id in mine[:count]]
+
+    async def reclaim(self, court: str, consumer: str, min_idle_s: float, count: int) -> list[Entry]:
+        stream = self._stream(court)
+        now = time.monotonic()
+        idle = sorted((i for i, (owner, at) in stream.pending.items() if owner != consumer and now - at >= min_idle_s),
+                      key=_id_key)[:count]
+        for entry_id in idle:
+            stream.pending[entry_id] = (consumer, now)
+        return [self._entry(court, entry_id) for entry_id in idle]
+
+    async def settle(self, entry: Entry, records: Sequence[Record]) -> None:
+        self._remove(entry)
+        await self._store(records)
+
+    async def dead_letter(self, entry: Entry, reason: str, records: Sequence[Record]) -> None:
+        self._dead.append({"court": entry.court, "entry_id": entry.entry_id, "reason": reason,
+                           "at": repr(time.time()), "w": entry.write.dumps().decode() if entry.write else ""})
+        del self._dead[:-DEAD_LETTER_MAXLEN]
+        self._remove(entry)
+        await self._store(records)
+
+    async def backlog(self, court: str) -> int:
+        return len(self._stream(court).entries)
+
+    async def dead_letters(self, count: int = 100) -> list[dict[str, Any]]:
+        return self._dead[:count]
+
+    def _entry(self, court: str, entry_id: str) -> Entry:
+        raw = self._stream(court).entries.get(entry_id)
+        return Entry(entry_id, court, QueuedWrite.loads(raw) if raw else None)
+
+    def _remove(self, entry: Entry) -> None:
+        stream = self._stream(entry.court)
+        stream.pending.pop(entry.entry_id, None)
+        stream.entries.pop(entry.entry_id, None)
+
+    async def _store(self, records: Sequence[Record]) -> None:
+        # The memory state never yields inside set(): these writes and the queue change above
+        # happen without another task running in between, like the Redis transaction.
+        for key, value, ttl_s in records:
+            await self._state.set(key, value, ttl_s)
+
+
+def _id_key(entry_id: str) -> tuple[int, int]:
+    ms, _, seq = entry_id.partition("-")
+    return int(ms or 0), int(seq or 0)
