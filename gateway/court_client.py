@@ -1,9 +1,12 @@
 """Calling a court's system (CONTRACTS.md section 5), behind one seam.
 
-The transport is aiohttp: measured at ~150 µs CPU per proxied request against
-~930-1,500 µs for httpx's default transport (ARCHITECTURE.md; our own figures
-are in bench/). Only :class:`CourtTransport` knows the library; the rest of
-the gateway sees :class:`CourtResponse` and :class:`GatewayError`.
+JSON calls (every read on the hot path, every write) go through the lean
+keep-alive client of :mod:`gateway.court_http`; multipart uploads through
+aiohttp. Both were chosen by measurement: httpx's default transport costs
+~930-1,500 µs CPU per proxied request, aiohttp ~150 µs, the lean client a
+fraction of aiohttp's share (figures in bench/ and the README). Only
+:class:`CourtTransport` knows the libraries; the rest of the gateway sees
+:class:`CourtResponse` and :class:`GatewayError`.
 
 Court answers are mapped here, once: a 404 is NOT_FOUND; a problem+json with a
 code courts may pass through keeps it; other 4xx are BACKEND_REJECTED with the
@@ -20,7 +23,9 @@ from typing import IO, Any, Literal
 
 import aiohttp
 import orjson
+from multidict import CIMultiDict
 
+from gateway.court_http import LeanHttpError, LeanHttpPool
 from gateway.errors import ErrorCode, GatewayError
 
 #: An answer bigger than this is not a litigation-service answer; refuse it cleanly.
@@ -35,7 +40,7 @@ class CourtResponse:
     status: int
     content_type: str
     body: bytes
-    headers: Mapping[str, str]
+    headers: Mapping[str, str]  # case-insensitive (servers differ in how they spell header names)
 
     def json(self) -> Any:
         return orjson.loads(self.body)
@@ -87,6 +92,9 @@ class CourtTransport:
         self.base_url = base_url.rstrip("/")
         self._settings = settings
         self._session: aiohttp.ClientSession | None = None
+        self._lean = LeanHttpPool(self.base_url, timeout_s=settings.timeout_s,
+                                  connect_timeout_s=settings.connect_timeout_s, ssl_context=_ssl_context(settings),
+                                  pool_size=settings.pool_size)
         self._default_timeout = aiohttp.ClientTimeout(total=settings.timeout_s,
                                                       sock_connect=settings.connect_timeout_s)
 
@@ -113,6 +121,8 @@ class CourtTransport:
         ``timeout_s`` shortens this one call (a retry must fit in what is left of the caller's
         deadline); the total timeout also bounds a court that trickles its answer byte by byte.
         """
+        if form is None:
+            return await self._lean_request(method, path, headers, body, params, timeout_s)
         session = self._open()
         data: Any = form if form is not None else body
         try:
@@ -122,7 +132,7 @@ class CourtTransport:
             ) as answer:
                 payload = await _read_bounded(answer.content.iter_chunked(65536))
                 return CourtResponse(answer.status, answer.headers.get("Content-Type", ""), payload,
-                                     dict(answer.headers))
+                                     CIMultiDict(answer.headers))
         except TimeoutError:
             raise CourtUnreachable(ErrorCode.BACKEND_TIMEOUT, "court did not answer in time", "timeout") from None
         except _AnswerTooLarge:
@@ -130,6 +140,15 @@ class CourtTransport:
         except (aiohttp.ClientError, OSError) as exc:
             raise CourtUnreachable(ErrorCode.BACKEND_UNAVAILABLE, f"court unreachable: {type(exc).__name__}",
                                    _kind_of(exc)) from None
+
+    async def _lean_request(self, method: str, path: str, headers: dict[str, str], body: bytes | None,
+                            params: Mapping[str, str] | None, timeout_s: float | None) -> CourtResponse:
+        try:
+            answer = await self._lean.request(method, path, headers, body, params, timeout_s)
+        except LeanHttpError as exc:
+            raise CourtUnreachable(exc.code, exc.detail, _lean_kind(exc)) from None
+        return CourtResponse(answer.status, answer.headers.get("content-type", ""), answer.body,
+                             CIMultiDict(answer.headers))
 
     def _timeout(self, timeout_s: float | None) -> aiohttp.ClientTimeout:
         if timeout_s is None or timeout_s >= self._settings.timeout_s:
@@ -141,12 +160,19 @@ class CourtTransport:
         return self._settings.timeout_s
 
     async def close(self) -> None:
+        await self._lean.close()
         if self._session is not None:
             await self._session.close()
 
 
 class _AnswerTooLarge(Exception):
     pass
+
+
+def _lean_kind(exc: LeanHttpError) -> FailureKind:
+    kinds: dict[str, FailureKind] = {"refused": "refused", "broken": "broken", "timeout": "timeout",
+                                     "oversized": "oversized"}
+    return kinds.get(exc.kind, "broken")
 
 
 def _kind_of(exc: BaseException) -> FailureKind:

@@ -30,13 +30,15 @@ MAX_ANSWER_BYTES = 8 * 2**20
 
 
 class LeanHttpError(Exception):
-    """The court could not be reached or did not answer properly; ``code`` says how."""
+    """The court could not be reached or did not answer properly; ``code`` and ``kind`` say how
+    (``kind`` as in :data:`gateway.court_client.FailureKind`)."""
 
-    def __init__(self, code: ErrorCode, detail: str, *, sent: bool) -> None:
+    def __init__(self, code: ErrorCode, detail: str, *, sent: bool, kind: str | None = None) -> None:
         super().__init__(detail)
         self.code = code
         self.detail = detail
         self.sent = sent  # whether any part of the request may have reached the court
+        self.kind = kind or ("timeout" if code is ErrorCode.BACKEND_TIMEOUT else "broken" if sent else "refused")
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,7 @@ class _Connection(asyncio.Protocol):
     def on_body(self, chunk: bytes) -> None:
         self._size += len(chunk)
         if self._size > MAX_ANSWER_BYTES:
-            self._fail(ErrorCode.BACKEND_UNAVAILABLE, "court answer too large")
+            self._fail(ErrorCode.BACKEND_UNAVAILABLE, "court answer too large", "oversized")
             self.close()
             return
         self._body.append(chunk)
@@ -113,10 +115,10 @@ class _Connection(asyncio.Protocol):
     def received_anything(self) -> bool:
         return self._received
 
-    def _fail(self, code: ErrorCode, detail: str) -> None:
+    def _fail(self, code: ErrorCode, detail: str, kind: str | None = None) -> None:
         waiter = self._waiter
         if waiter is not None and not waiter.done():
-            waiter.set_exception(LeanHttpError(code, detail, sent=True))
+            waiter.set_exception(LeanHttpError(code, detail, sent=True, kind=kind))
 
     def close(self) -> None:
         self.closed = True
@@ -128,7 +130,7 @@ def _inflate(body: bytes) -> bytes:
     decompressor = zlib.decompressobj(zlib.MAX_WBITS | 32)
     out = decompressor.decompress(body, MAX_ANSWER_BYTES + 1)
     if len(out) > MAX_ANSWER_BYTES:
-        raise LeanHttpError(ErrorCode.BACKEND_UNAVAILABLE, "court answer too large", sent=True)
+        raise LeanHttpError(ErrorCode.BACKEND_UNAVAILABLE, "court answer too large", sent=True, kind="oversized")
     return out
 
 
@@ -151,12 +153,13 @@ class LeanHttpPool:
         self._pool_size = pool_size
 
     async def request(self, method: str, path: str, headers: Mapping[str, str], body: bytes | None = None,
-                      params: Mapping[str, str] | None = None) -> LeanAnswer:
+                      params: Mapping[str, str] | None = None, timeout_s: float | None = None) -> LeanAnswer:
         """One exchange; raises LeanHttpError. A kept-alive connection the court had already
-        closed is replaced once, and only when it received nothing (the request never arrived)."""
+        closed is replaced once, and only when it received nothing (the request never arrived).
+        ``timeout_s`` shortens this call (a retry must fit in what is left of a deadline)."""
         raw = self._encode(method, path, headers, body, params)
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self._timeout_s
+        deadline = loop.time() + min(timeout_s or self._timeout_s, self._timeout_s)
         connection = await self._connection(deadline)
         try:
             return await self._exchange(connection, raw, deadline)
