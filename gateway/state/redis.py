@@ -1,5 +1,8 @@
 """Redis state: one Lua script per hot-path request, plain commands elsewhere.
 
+The per-request commands (the hot-path script, gets, claims) go over one
+pipelined connection (:mod:`gateway.state.resp`); redis-py serves the rest.
+
 Durable records (idempotency, outbox, SLA timers) need Redis with AOF
 persistence and ``maxmemory-policy noeviction``; see docs/deployment.md.
 """
@@ -22,6 +25,7 @@ from gateway.state.base import (
     ceil_ms,
     tightest,
 )
+from gateway.state.resp import RedisReplyError, RespConnection
 
 # KEYS: rate keys..., fetch keys..., touch keys...
 # ARGV: n_rate, n_fetch, n_touch, then (count, period_ms) per rate key, then ttl_ms per touch key.
@@ -117,6 +121,7 @@ class RedisState(StateStore):
             max_connections=256,
         )
         self._hot = self._redis.register_script(_HOT_PATH)
+        self._resp = RespConnection(url, password)
         self._swap = self._redis.register_script(_SWAP)
         self._claim_due = self._redis.register_script(_CLAIM_DUE)
 
@@ -125,36 +130,34 @@ class RedisState(StateStore):
         """The raw client, for modules that need streams or sorted sets (outbox, timers)."""
         return self._redis
 
-    async def get(self, key: str) -> bytes | None:
+    async def _call(self, *args: Any) -> Any:
         try:
-            value: bytes | None = await self._redis.get(key)
-            return value
-        except (RedisError, OSError) as exc:
-            raise StateUnavailable(str(type(exc).__name__)) from exc
+            return await self._resp.call(*args)
+        except RedisReplyError as exc:
+            raise StateUnavailable(f"redis refused: {str(exc)[:60]}") from None
+
+    async def get(self, key: str) -> bytes | None:
+        value: bytes | None = await self._call("GET", key)
+        return value
 
     async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
         if not keys:
             return []
-        try:
-            values: list[bytes | None] = await self._redis.mget(list(keys))
-            return values
-        except (RedisError, OSError) as exc:
-            raise StateUnavailable(str(type(exc).__name__)) from exc
+        values: list[bytes | None] = await self._call("MGET", *keys)
+        return values
 
     async def set(self, key: str, value: bytes, ttl_s: float | None = None, *, only_if_absent: bool = False) -> bool:
-        try:
-            done = await self._redis.set(key, value, px=ceil_ms(ttl_s) if ttl_s else None, nx=only_if_absent)
-            return bool(done)
-        except (RedisError, OSError) as exc:
-            raise StateUnavailable(str(type(exc).__name__)) from exc
+        args: list[Any] = ["SET", key, value]
+        if ttl_s:
+            args += ["PX", ceil_ms(ttl_s)]
+        if only_if_absent:
+            args.append("NX")
+        return await self._call(*args) is not None
 
     async def delete(self, *keys: str) -> int:
         if not keys:
             return 0
-        try:
-            return int(await self._redis.delete(*keys))
-        except (RedisError, OSError) as exc:
-            raise StateUnavailable(str(type(exc).__name__)) from exc
+        return int(await self._call("DEL", *keys))
 
     async def hot_path(
         self, checks: Sequence[RateCheck], fetch: Sequence[str], touch: Sequence[tuple[str, float]] = ()
@@ -164,10 +167,7 @@ class RedisState(StateStore):
         for check in checks:
             args += [check.count, check.period_s * 1000]
         args += [ceil_ms(ttl) for _, ttl in touch]
-        try:
-            rate_flat, values = await self._hot(keys=keys, args=args)
-        except (RedisError, OSError) as exc:
-            raise StateUnavailable(str(type(exc).__name__)) from exc
+        rate_flat, values = await self._run_hot(keys, args)
         decisions = [
             RateDecision(
                 allowed=rate_flat[i] == b"1",
@@ -179,6 +179,17 @@ class RedisState(StateStore):
             for i in range(0, len(rate_flat), 5)
         ]
         return HotPath(tightest(decisions), [v if v else None for v in values])
+
+    async def _run_hot(self, keys: list[str], args: list[int | float]) -> Any:
+        """EVALSHA over the pipelined connection; the script is loaded once per Redis (NOSCRIPT)."""
+        command = ("EVALSHA", self._hot.sha, len(keys), *keys, *args)
+        try:
+            return await self._resp.call(*command)
+        except RedisReplyError as exc:
+            if not str(exc).startswith("NOSCRIPT"):
+                raise StateUnavailable(f"redis refused: {str(exc)[:60]}") from None
+        await self._call("SCRIPT", "LOAD", _HOT_PATH)
+        return await self._call(*command)
 
     async def swap(self, key: str, expected: bytes | None, value: bytes | None, ttl_s: float | None = None,
                    placements: Sequence[Placement] = ()) -> bool:
@@ -218,4 +229,5 @@ class RedisState(StateStore):
             return False
 
     async def close(self) -> None:
+        await self._resp.close()
         await self._redis.aclose()
