@@ -10,7 +10,7 @@ out large type. An 80 mm roll takes 48 columns in the printers' standard font
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from functools import lru_cache
 
 RECEIPT_COLUMNS = 48
 SCREEN_COLUMNS = 32
@@ -32,25 +32,32 @@ def char_width(ch: str) -> int:
 
 
 def width(text: str) -> int:
-    if text.isascii():
-        return len(text)
-    return len(text) + sum(1 for ch in text if ch > "\x7f")
+    # Every character one column, plus one more for each non-ASCII one (encoding to ASCII with
+    # errors ignored drops exactly those, in C): the same sum as char_width over the text.
+    return 2 * len(text) - len(text.encode("ascii", "ignore"))
 
 
 def clean(text: object) -> str:
     """Text safe to show or print: no control characters (a newline cannot forge a receipt line), no
     characters a GB18030 printer font lacks (outside the Basic Multilingual Plane, lone surrogates),
     no web addresses (a court receipt never tells anyone to follow a link)."""
-    value = "" if text is None else str(text)
+    return _clean("" if text is None else str(text))
+
+
+@lru_cache(maxsize=8192)
+def _clean(value: str) -> str:
+    # Cached: labels repeat on every screen, and wrapping cleans its text again.
     value = _UNPRINTABLE.sub("□", _CONTROL.sub(" ", value))
     value = _URL.sub("", value)
     return _SPACES.sub(" ", value).strip()
 
 
-def _tokens(text: str) -> Iterator[str]:
+_TOKEN = re.compile(r"[A-Za-z0-9_\-./:+@#*]+|.")
+
+
+def _tokens(text: str) -> list[str]:
     """Runs of ASCII letters and digits stay together (case ids, amounts); other characters stand alone."""
-    for match in re.finditer(r"[A-Za-z0-9_\-./:+@#*]+|.", text):
-        yield match.group(0)
+    return _TOKEN.findall(text)
 
 
 def wrap(text: str, columns: int, *, indent: int = 0) -> list[str]:
