@@ -24,31 +24,17 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 
-from gateway.state.base import RateCheck, RateDecision, gcra, tightest
+from gateway.state.base import RateCheck, RateDecision, RateTable
 
 
 class LocalLimiter:
     def __init__(self, max_keys: int = 100_000, clock: Callable[[], float] = time.time) -> None:
-        self._tat: OrderedDict[str, tuple[float, float]] = OrderedDict()  # key -> (tat, expires_at)
-        self._max_keys = max_keys
+        self._rates = RateTable(max_keys)
         self._clock = clock
 
     def check(self, checks: Sequence[RateCheck]) -> RateDecision | None:
         """Run every check, consuming only if all pass (like the hot-path script)."""
-        now = self._clock()
-        results = []
-        for check in checks:
-            stored = self._tat.get(check.key)
-            tat = stored[0] if stored and stored[1] > now else None
-            results.append((check, gcra(tat, now, check)))
-        decisions = [decision for _, (_, decision) in results]
-        if all(d.allowed for d in decisions):
-            for check, (new_tat, _) in results:
-                self._tat[check.key] = (new_tat, now + check.period_s)
-                self._tat.move_to_end(check.key)
-            while len(self._tat) > self._max_keys:
-                self._tat.popitem(last=False)
-        return tightest(decisions)
+        return self._rates.check(checks, self._clock())
 
 
 class SessionCache:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -70,6 +71,35 @@ def tightest(decisions: Sequence[RateDecision]) -> RateDecision | None:
     if denied:
         return max(denied, key=lambda d: d.retry_after_s)
     return min(decisions, key=lambda d: d.remaining)
+
+
+class RateTable:
+    """GCRA limiters kept in this process: the in-memory state store's, and the per-process
+    fallback when Redis is unreachable. Bounded: the least recently used limiter goes first."""
+
+    def __init__(self, max_keys: int = 100_000) -> None:
+        self._tat: OrderedDict[str, tuple[float, float]] = OrderedDict()  # key -> (tat, expires_at)
+        self._max_keys = max_keys
+
+    def check(self, checks: Sequence[RateCheck], now: float) -> RateDecision | None:
+        """Run every check, consuming only if all pass (like the hot-path script)."""
+        results = []
+        for check in checks:
+            stored = self._tat.get(check.key)
+            tat = stored[0] if stored and stored[1] > now else None
+            results.append((check, gcra(tat, now, check)))
+        decisions = [decision for _, (_, decision) in results]
+        if all(d.allowed for d in decisions):
+            for check, (new_tat, _) in results:
+                self._tat[check.key] = (new_tat, now + check.period_s)
+                self._tat.move_to_end(check.key)
+            while len(self._tat) > self._max_keys:
+                self._tat.popitem(last=False)
+        return tightest(decisions)
+
+    def sweep(self, now: float) -> None:
+        for key in [k for k, (_, expires_at) in self._tat.items() if expires_at <= now]:
+            del self._tat[key]
 
 
 class StateStore(ABC):

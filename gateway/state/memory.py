@@ -5,13 +5,13 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from gateway.state.base import HotPath, Placement, RateCheck, RateDecision, StateStore, gcra, tightest
+from gateway.state.base import HotPath, Placement, RateCheck, RateDecision, RateTable, StateStore
 
 
 class MemoryState(StateStore):
     def __init__(self) -> None:
         self._data: dict[str, tuple[bytes, float | None]] = {}
-        self._tat: dict[str, tuple[float, float]] = {}  # key -> (tat, expires_at)
+        self._rates = RateTable()
         self._queues: dict[str, dict[str, float]] = {}  # ordered sets: queue -> member -> score
         self._ops = 0
 
@@ -37,8 +37,7 @@ class MemoryState(StateStore):
         now = self._now()
         for key in [k for k, (_, exp) in self._data.items() if exp is not None and exp <= now]:
             del self._data[key]
-        for key in [k for k, (_, exp) in self._tat.items() if exp <= now]:
-            del self._tat[key]
+        self._rates.sweep(now)
 
     async def get(self, key: str) -> bytes | None:
         return self._live(key)
@@ -57,17 +56,7 @@ class MemoryState(StateStore):
         return sum(1 for k in keys if self._data.pop(k, None) is not None)
 
     def _rate(self, checks: Sequence[RateCheck]) -> RateDecision | None:
-        now = self._now()
-        results = []
-        for check in checks:
-            stored = self._tat.get(check.key)
-            tat = stored[0] if stored and stored[1] > now else None
-            results.append((check, gcra(tat, now, check)))
-        decisions = [decision for _, (_, decision) in results]
-        if all(d.allowed for d in decisions):
-            for check, (new_tat, _) in results:
-                self._tat[check.key] = (new_tat, now + check.period_s)
-        return tightest(decisions)
+        return self._rates.check(checks, self._now())
 
     async def hot_path(
         self, checks: Sequence[RateCheck], fetch: Sequence[str], touch: Sequence[tuple[str, float]] = ()
