@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import random
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -13,22 +16,18 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.stack import free_port
-
 ROOT = Path(__file__).resolve().parent.parent
 CASE = "（2026）粤0106民初22468号"
 
 
 @pytest.fixture(scope="module")
 def demo() -> Iterator[tuple[str, subprocess.Popen[str]]]:
-    port = free_port()
-    while any(_in_use(p) for p in (port + 1, port + 2)):
-        port = free_port()
+    port = three_free_ports()
     process = subprocess.Popen([sys.executable, "-m", "gateway.cli", "demo", "--port", str(port)], cwd=ROOT,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ))
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and process.poll() is None:
         try:
             if httpx.get(url + "/healthz").status_code == 200:
                 break
@@ -45,11 +44,19 @@ def demo() -> Iterator[tuple[str, subprocess.Popen[str]]]:
         process.kill()
 
 
-def _in_use(port: int) -> bool:
-    import socket
-
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) == 0
+def three_free_ports() -> int:
+    """A base port whose next two are free too, below the kernel's ephemeral range (32768 and up),
+    so no outgoing connection can take one of them between this check and the demo's bind."""
+    while True:
+        base = random.randrange(20000, 32000)
+        try:
+            with contextlib.ExitStack() as stack:
+                for port in (base, base + 1, base + 2):
+                    sock = stack.enter_context(socket.socket())
+                    sock.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
 
 
 def test_the_public_tour(demo: tuple[str, subprocess.Popen[str]]) -> None:
