@@ -36,6 +36,10 @@ class LocalLimiter:
         """Run every check, consuming only if all pass (like the hot-path script)."""
         return self._rates.check(checks, self._clock())
 
+    def __len__(self) -> int:
+        """How many limiters this process keeps (bounded by ``max_keys``)."""
+        return len(self._rates)
+
 
 class SessionCache:
     def __init__(self, ttl_s: float = 300.0, max_entries: int = 50_000,

@@ -101,6 +101,9 @@ class RateTable:
         for key in [k for k, (_, expires_at) in self._tat.items() if expires_at <= now]:
             del self._tat[key]
 
+    def __len__(self) -> int:
+        return len(self._tat)
+
 
 class StateStore(ABC):
     """Shared key/value state with expiry, plus the hot-path batch."""

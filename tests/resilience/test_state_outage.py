@@ -177,7 +177,7 @@ def test_the_local_limiter_is_bounded() -> None:
     limiter = LocalLimiter(max_keys=10)
     for index in range(100):
         limiter.check([RateCheck(f"k{index}", 1, 60)])
-    assert len(limiter._tat) == 10
+    assert len(limiter) == 10
 
 
 def test_the_session_cache_forgets_after_its_time_and_beyond_its_size() -> None:
