@@ -33,6 +33,7 @@ from gateway.http_io import bearer_token, json_bytes, read_json_object, request_
 from gateway.logs import get_logger
 from gateway.pipeline import Credential, Outcome, SessionRef
 from gateway.sessions import IssuedSession
+from gateway.state import RateCheck, StateUnavailable
 from gateway.uploads import read_upload
 
 _log = get_logger("court_gateway.wechat")
@@ -133,6 +134,7 @@ class WechatAdapter(Adapter):
         verify_token = protocol.verify_token(await read_json_object(request))
         if not current.account:
             raise refusal(ErrorCode.UNAUTHENTICATED, Reason.REALNAME_NOT_BOUND, "the session has no WeChat account")
+        await self._limit_realname(current.sub)
         person = await self._verified_person(current.account, verify_token)
         issued = await self._open(person)
         await self.gateway.sessions.end(ref)
@@ -140,6 +142,18 @@ class WechatAdapter(Adapter):
                   account=self._log_id(current.account), actor=person.sub, assurance=person.assurance)
         return _json(protocol.success_body({"session_token": issued.token, "expires_in": issued.expires_in,
                                             "assurance": person.assurance}))
+
+    async def _limit_realname(self, sub: str) -> None:
+        """Each real-name check is a paid call to the provider: a bounded number per WeChat account."""
+        limit = self.settings.realname_attempts
+        check = RateCheck(f"rl:realname:{self.context.name}:{sub}", limit.count, limit.period_s)
+        try:
+            decision = (await self.gateway.state.hot_path([check], [])).rate
+        except StateUnavailable:
+            raise GatewayError(ErrorCode.SERVICE_UNAVAILABLE, "state store unavailable", retry_after=5) from None
+        if decision is not None and not decision.allowed:
+            raise GatewayError(ErrorCode.RATE_LIMITED, "too many real-name checks for this account",
+                               retry_after=max(1, int(decision.retry_after_s + 0.999)))
 
     async def _verified_person(self, openid: str, verify_token: str) -> Actor:
         """The person the provider verified, bound to this openid; L3 when the face matched well enough."""

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, WithJsonSchema, model_validator
 
 from adapters.wechat.protocol import DEFAULT_FIELDS, EVENT_VALUES, SUBSCRIBE_EVENTS, TEMPLATE_KEY
-from gateway.config import ChannelSettings, EnvSecret, Frozen, HttpUrl
+from gateway.config import ChannelSettings, EnvSecret, Frozen, HttpUrl, RateLimit
 from gateway.config.types import fail, problem
 
 APP_ID_PATTERN = r"^wx[0-9a-f]{16}$"
@@ -51,6 +51,9 @@ class WechatSettings(ChannelSettings):
     realname_binding_days: int = Field(default=365, ge=1, le=3650,
                                        description="how long a verified openid stays bound to its person")
     timeout_s: float = Field(default=5.0, gt=0, le=30, description="timeout of each call to WeChat or the provider")
+    realname_attempts: RateLimit = Field(default=RateLimit(10, 3600),
+                                         description="real-name checks per WeChat account (each one is a paid call "
+                                                     "to the provider)")
     miniprogram_state: Literal["formal", "trial", "developer"] = Field(
         default="formal", description="which version of the mini program subscribe messages open")
     subscribe_templates: Mapping[SubscribeEvent, SubscribeTemplate] = Field(

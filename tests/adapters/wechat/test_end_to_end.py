@@ -427,3 +427,21 @@ def test_answers_read_back_into_canonical_codes() -> None:
     response = httpx.Response(200, json={"errcode": 42202, "errmsg": "x", "request_id": "r"})
     answer = answer_of(response)
     assert not answer.ok and answer.code == "IDEMPOTENCY_KEY_REUSED" and answer.data is None
+
+
+async def test_real_name_checks_are_limited_per_account() -> None:
+    """Each check is a paid provider call: the eleventh within an hour is RATE_LIMITED (42901)."""
+    from tests.drivers.wechat import WechatDriver
+    from tests.support.channel_stack import channel_stack
+
+    driver = WechatDriver()
+    async with channel_stack([driver], channel_overrides={"realname_attempts": "2/hour"}) as stack, \
+            httpx.AsyncClient(base_url=stack.gateway_url, timeout=30) as client:
+        login = (await client.post("/channels/wechat/login", json={"code": "demo-code-limited"})).json()
+        token = login["data"]["session_token"]
+        codes = []
+        for _ in range(3):
+            answer = (await client.post("/channels/wechat/realname", headers={"Authorization": f"Bearer {token}"},
+                                        json={"verify_token": "demo-verify-fail"})).json()
+            codes.append(answer["errcode"])
+    assert codes == [40007, 40007, 42901]
