@@ -16,7 +16,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,7 +34,7 @@ from reference_court.app import create_reference_court
 from reference_court.routing import court_slug
 from reference_court.seed import DEMO_CASES, DEMO_PEOPLE, DemoPerson, default_seed
 from tests.support.servers import BackgroundServer
-from tests.support.stack import Issuer, free_port, stack_config, stack_env
+from tests.support.stack import Issuer, RedisServer, free_port, stack_config, stack_env
 
 ROOT = Path(__file__).resolve().parents[2]
 #: the courts these tests use (the default court first); fewer courts, less start-up work
@@ -44,49 +43,11 @@ ZW = DEMO_PEOPLE["zhangwei"]
 TRIAL = DEMO_CASES["zhangwei_yue0106_trial"]
 
 
-class RedisProcess:
+class RedisProcess(RedisServer):
     """A private redis-server with the persistence docs/deployment.md asks for."""
 
     def __init__(self) -> None:
-        self.port = free_port()
-        self.directory = tempfile.mkdtemp(prefix="cg-rel-redis-")
-        self._process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            raise RuntimeError("redis-server is not installed (scripts/test installs it)")
-        self._process = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.directory, "--save", "",
-             "--appendonly", "yes", "--appendfsync", "always", "--maxmemory-policy", "noeviction"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), 0.2) as sock:
-                sock.sendall(b"PING\r\n")
-                if sock.recv(16).startswith(b"+PONG"):
-                    return
-            time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    def kill(self) -> None:
-        """SIGKILL: no shutdown save, as when the machine or the process dies."""
-        if self._process is not None:
-            self._process.kill()
-            self._process.wait(10)
-            self._process = None
-
-    def stop(self) -> None:
-        if self._process is not None:
-            self._process.terminate()
-            self._process.wait(10)
-            self._process = None
-        shutil.rmtree(self.directory, ignore_errors=True)
+        super().__init__(durable=True)
 
 
 class GatewayProcess:

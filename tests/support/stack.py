@@ -75,11 +75,16 @@ async def serving(app: Any, port: int | None = None) -> AsyncIterator[str]:
 
 
 class RedisServer:
-    """A private redis-server on a free port, started and stopped by the tests."""
+    """A private redis-server on a free port, started and stopped by the tests.
 
-    def __init__(self) -> None:
+    ``durable`` runs it with the persistence docs/deployment.md asks for (AOF, fsync always),
+    so a test can kill it and start it again on the same data.
+    """
+
+    def __init__(self, *, durable: bool = False) -> None:
         self.port = free_port()
         self._dir = tempfile.mkdtemp(prefix="cg-redis-")
+        self._durable = durable
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -90,12 +95,13 @@ class RedisServer:
         binary = shutil.which("redis-server")
         if binary is None:
             raise RuntimeError("redis-server is not installed (the test command in README.md installs it)")
+        persistence = ["--appendonly", "yes", "--appendfsync", "always"] if self._durable else ["--appendonly", "no"]
         self._process = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", *persistence,
              "--dir", self._dir, "--maxmemory-policy", "noeviction"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), 0.2) as sock:
                 sock.sendall(b"PING\r\n")
@@ -103,6 +109,13 @@ class RedisServer:
                     return
             time.sleep(0.05)
         raise RuntimeError("redis-server did not start")
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown save, as when the machine or the process dies; the data stays for a restart."""
+        if self._process is not None:
+            self._process.kill()
+            self._process.wait(10)
+            self._process = None
 
     def stop(self) -> None:
         if self._process is not None:
