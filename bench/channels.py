@@ -8,10 +8,9 @@ the bench process, in a background thread: their CPU is not the gateway's.
 from __future__ import annotations
 
 import json
-from abc import ABC, abstractmethod
 import secrets
 import time
-from pathlib import Path
+from abc import ABC, abstractmethod
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -88,7 +87,7 @@ class EfatingBench(ChannelBench):
 
         card = json.dumps(card_read("张伟", "440106199001011235"), ensure_ascii=False).encode()
         async with httpx.AsyncClient() as client:
-            method, url, headers, body = signed("POST", gateway_url + "/channels/efating/sessions", card)
+            _, url, headers, body = signed("POST", gateway_url + "/channels/efating/sessions", card)
             opened = await client.post(url, headers=headers, content=body)
             if opened.status_code != 200:
                 raise RuntimeError(f"efating session refused: {opened.text[:300]}")

@@ -44,8 +44,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench.upstream import PROGRESS
 from gateway.tokens import generate_ec_pem
-from tests.support.servers import BackgroundServer  # noqa: E402
-from tests.support.stack import Issuer  # noqa: E402
+from tests.support.servers import BackgroundServer
+from tests.support.stack import Issuer
 
 CASE_NO = str(PROGRESS["case_no"])
 PROGRESS_PATH = f"/api/v1/cases/{quote(CASE_NO, safe='')}/progress"

@@ -9,9 +9,13 @@ Run as ``python bench/proxies.py KIND PORT UPSTREAM_URL``.
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
 
 
-def naive_app(upstream: str) -> object:
+def naive_app(upstream: str) -> Starlette:
     import httpx
     from starlette.applications import Starlette
     from starlette.requests import Request

@@ -201,7 +201,7 @@ class LeanHttpPool:
                                        server_hostname=self._host if self._ssl else None),
                 timeout,
             )
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise LeanHttpError(ErrorCode.BACKEND_TIMEOUT, "court did not accept a connection in time",
                                 sent=False) from None
         except (OSError, ssl.SSLError) as exc:

@@ -100,8 +100,8 @@ def _banner(plan: DemoPlan, config_path: Path) -> str:
     lines = [
         "court-gateway demo: gateway, reference court and channel-platform stand-ins are running.",
         f"  gateway            {base}   (OpenAPI: {base}/api/v1/openapi.json)",
-        f"  reference court    http://127.0.0.1:{plan.court_port}/<court>   e.g. "
-        f"{_court_url(plan.court_port, '粤0106')}",
+        (f"  reference court    http://127.0.0.1:{plan.court_port}/<court>   e.g. "
+         f"{_court_url(plan.court_port, '粤0106')}"),
         f"  platform stand-ins http://127.0.0.1:{plan.stand_in_port}",
         f"  config (generated) {config_path}",
         "",

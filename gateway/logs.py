@@ -8,10 +8,10 @@ numbers, mobile numbers and bearer tokens, so a careless log call cannot leak.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 import re
 import sys
 from collections.abc import MutableMapping
+from datetime import datetime
 from typing import Any, TextIO
 
 import orjson
@@ -107,7 +107,7 @@ def request_line(fields: dict[str, str | int | float | bool]) -> None:
     """
     if _FAST_REQUEST_LINES["on"]:
         line = {"event": "request", **fields, "level": "info",
-                "timestamp": datetime.now().isoformat()}  # noqa: DTZ005 - local time, as the other lines
+                "timestamp": datetime.now().isoformat()}
         STDOUT.write(orjson.dumps(line) + b"\n")
     else:
         get_logger("court_gateway.request").info("request", **fields)

@@ -42,7 +42,8 @@ def _normalise_amount(value: Any) -> Any:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise ValueError("amount must be a decimal string such as \"50000.00\"")
+        # pydantic turns ValueError (not TypeError) into a field error the caller can read
+        raise ValueError("amount must be a decimal string such as \"50000.00\"")  # noqa: TRY004
     text = str(value).strip()
     if len(text) > 20:
         raise ValueError("amount is too large")

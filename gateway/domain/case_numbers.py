@@ -23,8 +23,7 @@ _LEGACY = re.compile(r"^（(?P<year>(?:19|20)\d{2})）[\u4e00-\u9fa5\dA-Za-z]{1,
 
 #: Type codes seen in Guangzhou's work (DOMAIN.md section 2); others of 1-5 characters are accepted.
 KNOWN_TYPE_CODES = frozenset(
-    "民初 民终 民申 民再 民特 民撤 民督 民辖 民辖终 刑初 刑终 行初 行终 行审 执 执恢 执保 执异 执复 执监 "
-    "财保 证保 破申 破 民诉前调".split()
+    ["民初", "民终", "民申", "民再", "民特", "民撤", "民督", "民辖", "民辖终", "刑初", "刑终", "行初", "行终", "行审", "执", "执恢", "执保", "执异", "执复", "执监", "财保", "证保", "破申", "破", "民诉前调"]
 )
 
 

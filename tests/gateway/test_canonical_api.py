@@ -200,7 +200,7 @@ async def test_unauthenticated_callers(client: httpx.AsyncClient, header: str | 
 
 
 async def test_token_checks(client: httpx.AsyncClient, stack: Stack) -> None:
-    claims = {"name": ZW.name, "id_number": ZW.id_number, "acr": "L2"}
+    claims: dict[str, Any] = {"name": ZW.name, "id_number": ZW.id_number, "acr": "L2"}
     expired = stack.issuer.mint(ttl_s=-120, **claims)
     wrong_audience = stack.issuer.mint(aud="someone-else", **claims)
     wrong_issuer = stack.issuer.mint(iss="https://evil.invalid", **claims)

@@ -229,7 +229,8 @@ def stack_config(court_root: str, issuer: Issuer, *, state: str = "memory",
         "channels": dict(channels or {}),
         "notify": {"sms": {"base_url": sms_url, "sign_name": "广州法院", "access_key_env": "SMS_ACCESS_KEY"}},
     }
-    return yaml.safe_dump(merged(document, extra or {}), allow_unicode=True, sort_keys=False)
+    text: str = yaml.safe_dump(merged(document, extra or {}), allow_unicode=True, sort_keys=False)
+    return text
 
 
 @contextlib.asynccontextmanager
