@@ -114,22 +114,21 @@ def served(tmp_path: Path) -> Any:
                                 str(port)], cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"
-    started = time.monotonic()
-    while time.monotonic() - started < 20:
+    deadline = time.monotonic() + 60  # generous: start-up time is a bench figure, not asserted here
+    while True:
         try:
             if httpx.get(url + "/healthz").status_code == 200:
                 break
         except httpx.HTTPError:
+            assert time.monotonic() < deadline and process.poll() is None, "serve did not start"
             time.sleep(0.1)
-    ready_after = time.monotonic() - started
-    yield url, path, process, ready_after, env
+    yield url, path, process, env
     process.send_signal(signal.SIGTERM)
     process.wait(20)
 
 
 def test_sighup_reloads_atomically_and_keeps_a_valid_config(served: Any) -> None:
-    url, path, process, ready_after, _env = served
-    assert ready_after < 10
+    url, path, process, _env = served
     names = {c["code"] for c in httpx.get(url + "/api/v1/courts").json()["items"]}
     assert "粤72" in names
     document = yaml.safe_load(path.read_text(encoding="utf-8"))

@@ -29,9 +29,22 @@ def _factories() -> dict[str, list[Callable[[], ChannelDriver]]]:
     }
 
 
+class MissingDriver(LookupError):
+    """An installed adapter has no test driver, so the shared suites would silently not cover it."""
+
+
+def adapters_without_driver() -> list[str]:
+    return sorted(set(discover_adapters()) - set(_factories()))
+
+
 def installed_drivers(*, exclude: tuple[str, ...] = ()) -> list[ChannelDriver]:
-    """A fresh driver for every channel whose adapter is registered (entry points)."""
+    """A fresh driver for every channel whose adapter is registered (entry points).
+
+    An installed adapter without a driver is an error, never a silent skip.
+    """
     adapters = discover_adapters()
+    if missing := adapters_without_driver():
+        raise MissingDriver(f"installed adapters without a test driver in tests/drivers: {', '.join(missing)}")
     drivers = []
     for adapter, factories in _factories().items():
         if adapter in adapters and adapter not in exclude:

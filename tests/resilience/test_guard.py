@@ -120,9 +120,10 @@ async def test_the_deadline_bounds_retries_of_a_slow_court() -> None:
         with pytest.raises(CourtUnreachable) as failure:
             await read(g)
         elapsed = time.monotonic() - started
-    # 0.6 s then a second attempt cut to what is left of the 0.9 s deadline (no third: < 0.25 s left)
+    # 0.6 s then a second attempt cut to what is left of the 0.9 s deadline (no third: < 0.25 s left);
+    # three uncut attempts would take over 1.8 s, three answers 3.6 s.
     assert failure.value.kind == "timeout" and failure.value.code.value == "BACKEND_TIMEOUT"
-    assert elapsed < 0.9 + 0.2 and len(behaviour.received) <= 2
+    assert elapsed < 1.7 and len(behaviour.received) <= 2
 
 
 async def test_a_write_that_timed_out_is_not_retried_inline() -> None:
@@ -139,7 +140,7 @@ async def test_a_trickled_answer_is_cut_off_by_the_total_timeout() -> None:
         started = time.monotonic()
         with pytest.raises(CourtUnreachable) as failure:
             await guard(transport).send("GET", "/x", mode="once", headers={})
-    assert failure.value.code.value == "BACKEND_TIMEOUT" and time.monotonic() - started < 1.5
+    assert failure.value.code.value == "BACKEND_TIMEOUT" and time.monotonic() - started < 5.0  # not ~10 s
 
 
 def test_retry_policy_defaults_are_small() -> None:
@@ -158,11 +159,10 @@ async def test_an_open_breaker_fails_fast_without_calling_and_a_probe_closes_it(
         for _ in range(3):
             assert await read(g) == 503
         assert state_of(g.breaker) is BreakerState.OPEN
-        started = time.monotonic()
         with pytest.raises(CourtUnreachable) as failure:
             await read(g)
         assert failure.value.kind == "breaker_open" and 0 < (failure.value.retry_after_s or 0) <= 0.3
-        assert time.monotonic() - started < 0.05 and len(behaviour.received) == 3
+        assert len(behaviour.received) == 3  # failed fast: the court was not called
         behaviour.status = 200
         await asyncio.sleep(0.35)
         assert await read(g) == 200

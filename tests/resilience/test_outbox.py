@@ -121,7 +121,7 @@ async def test_a_blocked_read_wakes_up_when_a_write_arrives(box: Box) -> None:
     started = time.monotonic()
     await box.outbox.enqueue(write(box.court), [])
     entries = await reading
-    assert len(entries) == 1 and time.monotonic() - started < 1.0
+    assert len(entries) == 1 and time.monotonic() - started < 2.5  # woken, not timed out at 3 s
 
 
 async def test_prepare_is_idempotent_and_several_courts_are_read_at_once(box: Box) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import random
 import secrets
 import shutil
@@ -35,6 +36,13 @@ from gateway.config import GatewayConfig, load_config
 from gateway.domain.courts import GUANGZHOU_COURTS, court_env_suffix
 from gateway.state import StateStore
 from gateway.tokens import generate_ec_pem
+
+
+def without_faked_clock(env: Mapping[str, str]) -> dict[str, str]:
+    """The environment minus libfaketime (``scripts/test --clock``): Redis's jemalloc cannot start under
+    it, and Redis needs no faked clock, since the gateway's Redis-side timing is relative (GCRA on
+    Redis's own clock, TTLs) and absolute times come from the gateway as data."""
+    return {name: value for name, value in env.items() if name != "LD_PRELOAD" and not name.startswith("FAKETIME")}
 
 
 def free_port() -> int:
@@ -99,7 +107,7 @@ class RedisServer:
         self._process = subprocess.Popen(
             [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", *persistence,
              "--dir", self._dir, "--maxmemory-policy", "noeviction"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=without_faked_clock(os.environ),
         )
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
