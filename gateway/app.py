@@ -31,6 +31,7 @@ from gateway.audit import AuditTrail
 from gateway.background import BackgroundJob, JobRunner
 from gateway.channels import Adapter, ChannelContext, discover_adapters
 from gateway.config import ConfigError, ConfigProblem, GatewayConfig, load_config
+from gateway.console import console_routes
 from gateway.core import Gateway
 from gateway.court_client import CourtTransport, TransportSettings
 from gateway.errors import ErrorCode, GatewayError
@@ -64,6 +65,8 @@ class HostOptions:
     health_checks: bool = True
     #: run the background jobs (timers, deliveries) in this process; ``serve --no-worker`` turns it off
     background: bool = True
+    #: routes served before the gateway's own (``demo``: the channel simulator under /console/simulator)
+    extra_routes: list[BaseRoute] = field(default_factory=list)
 
 
 def channel_policy(name: str, settings: Any) -> ChannelPolicy:
@@ -96,8 +99,10 @@ class Runtime:
     """Everything built from one config; immutable once started."""
 
     def __init__(self, config: GatewayConfig, state: StateStore, http: httpx.AsyncClient, audit: AuditTrail,
-                 adapters: Mapping[str, type[Adapter]], extras: Mapping[str, dict[str, Any]]) -> None:
+                 adapters: Mapping[str, type[Adapter]], extras: Mapping[str, dict[str, Any]],
+                 extra_routes: list[BaseRoute] | None = None) -> None:
         self.config = config
+        self._extra_routes = extra_routes or []
         self.transports = _transports(config)
         courts = CourtDirectory(
             names={code: config.courts[code].name for code in self.transports},
@@ -143,6 +148,8 @@ class Runtime:
 
     def _routes(self) -> list[BaseRoute]:
         routes: list[BaseRoute] = [
+            *self._extra_routes,
+            *console_routes(self),
             Route("/healthz", _healthz, methods=["GET"]),
             Route("/readyz", self._readyz, methods=["GET"]),
             Route("/metrics", _metrics, methods=["GET"]),
@@ -274,7 +281,8 @@ class GatewayHost:
     async def _build(self, config: GatewayConfig) -> Runtime:
         assert self._state and self._http and self._audit
         adapters = self.options.adapters if self.options.adapters is not None else discover_adapters()
-        runtime = Runtime(config, self._state, self._http, self._audit, adapters, self.options.extras)
+        runtime = Runtime(config, self._state, self._http, self._audit, adapters, self.options.extras,
+                          self.options.extra_routes)
         await runtime.start()
         return runtime
 

@@ -64,6 +64,8 @@ class DemoKit:
     env: dict[str, str] = field(default_factory=dict)  # demo secrets its *_env keys name
     stand_in_routes: list[BaseRoute] = field(default_factory=list)  # mounted at /{adapter name} on the stand-ins
     notes: list[str] = field(default_factory=list)  # printed: sample logins, device keys, curl lines
+    #: the channel's terminal in /console/simulator (a gateway.console.simulator.SimulatorPanel)
+    simulator: Any = None
 
 
 @dataclass

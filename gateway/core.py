@@ -21,6 +21,7 @@ from gateway.logs import get_logger, request_line
 from gateway.metrics import RequestMetrics
 from gateway.notify import SmsSender
 from gateway.pipeline import Call, Outcome, Pipeline
+from gateway.recent import RECENT
 from gateway.sessions import SessionStore
 from gateway.signing import NonceGuard
 from gateway.state import StateStore
@@ -89,6 +90,7 @@ class Gateway:
         upstream = outcome.upstream_s if outcome else 0.0
         _METRICS.observe(call.channel.name, op.id, court, code, max(0.0, elapsed - upstream), upstream)
         status = error.status if error else (outcome.status if outcome else 0)
+        RECENT.add(call.request_id, call.channel.name, op.id, court, status, code, round(elapsed * 1000, 2))
         request_line({"request_id": call.request_id, "channel": call.channel.name, "operation": op.id,
                       "court": court, "status": status, "code": code, "duration_ms": round(elapsed * 1000, 2),
                       "upstream_ms": round(upstream * 1000, 2), "replayed": bool(outcome and outcome.replayed)})

@@ -46,8 +46,10 @@ def channel_entry(token_env: str = TOKEN_ENV, **extra: Any) -> dict[str, Any]:
 
 def demo_kit(stand_in_url: str) -> DemoKit:
     token = secrets.token_urlsafe(32)
+    from adapters.ivr12368.simulator import IvrPanel
+
     return DemoKit(channels={CHANNEL: channel_entry()}, env={TOKEN_ENV: token}, stand_in_routes=[],
-                   notes=_notes(stand_in_url, token))
+                   notes=_notes(stand_in_url, token), simulator=IvrPanel(CHANNEL, token))
 
 
 def _gateway_url(stand_in_url: str) -> str:

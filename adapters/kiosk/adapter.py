@@ -33,6 +33,7 @@ from adapters.kiosk.devices import DeviceKeys, DeviceRegistry
 from adapters.kiosk.protocol import DeviceHeaders, Profile
 from adapters.kiosk.receipts import Receipt, Stamp, receipt_of
 from adapters.kiosk.screens import (
+    CARD_REMOVED,
     Holder,
     Screen,
     Summary,
@@ -154,6 +155,9 @@ class KioskAdapter(Adapter):
             ref = None  # past its maximum life: its record has expired with it
         if ref is not None:
             await self.gateway.sessions.end(ref)
+            # Remembered (by a digest, never the token) so the next call says the card was taken out.
+            await self.gateway.state.set(_removed_key(request.path_params["session_id"]), b"1",
+                                         ttl_s=self.settings.session_max_s)
             _log.info("kiosk session ended", channel=self.context.name, device=device.device_id, actor=ref.sub)
         return self.respond(protocol.success(self.profile, {"ended": True}, goodbye_screen(), None))
 
@@ -166,10 +170,22 @@ class KioskAdapter(Adapter):
 
     async def handle(self, request: Request) -> Response:
         request_id = request_id_for(request)
-        credential = await self.authenticate(request)
-        decoded = await self.decode(request, credential)
-        outcome = await self.run(decoded, credential, request_id)
+        try:
+            credential = await self.authenticate(request)
+            decoded = await self.decode(request, credential)
+            outcome = await self.run(decoded, credential, request_id)
+        except GatewayError as exc:
+            raise await self._why_expired(request, exc) from None
         return self.render(decoded.operation, decoded.args, outcome, getattr(request.state, _DEVICE))
+
+    async def _why_expired(self, request: Request, error: GatewayError) -> GatewayError:
+        """A session that ended because its card was taken out says so, rather than "timed out"."""
+        session_id = request.path_params.get("session_id")
+        if error.code is not ErrorCode.SESSION_EXPIRED or not session_id:
+            return error
+        if await self.gateway.state.get(_removed_key(session_id)) is None:
+            return error
+        return GatewayError(ErrorCode.SESSION_EXPIRED, "card taken out", extra={**error.extra, "reason": CARD_REMOVED})
 
     async def upload(self, request: Request) -> Response:
         """A document scanned at the kiosk, streamed to the court like any upload (never held whole)."""
@@ -258,3 +274,7 @@ def hashing(receive: Receive, digest: Any) -> Receive:
 
 def close(spooled: SpooledUpload) -> None:
     spooled.file.close()
+
+
+def _removed_key(session_id: str) -> str:
+    return "kiosk:removed:" + hashlib.sha256(session_id.encode()).hexdigest()

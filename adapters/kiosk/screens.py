@@ -664,6 +664,9 @@ class Advice:
         return f"{self.title}：{''.join(self.lines)}"
 
 
+#: the reason a SESSION_EXPIRED carries when the card was taken out (adapters/kiosk/adapter.py)
+CARD_REMOVED = "CARD_REMOVED"
+
 ERROR_ADVICE: dict[ErrorCode, Advice] = {
     ErrorCode.VALIDATION_FAILED: Advice("信息有误", ("填写的信息不完整或格式不对。", "请返回修改后再提交。")),
     ErrorCode.INVALID_CASE_NUMBER: Advice("案号有误", ("案号格式不对，应类似", "（2024）粤0106民初88号。", "请返回重新输入。")),
@@ -702,6 +705,9 @@ IDENTITY_ADVICE: dict[str, Advice] = {
     "FACE_MISMATCH": Advice("人脸识别未通过", ("请摘下帽子、口罩，", "正对镜头重新识别。", "仍不通过请联系工作人员。"),
                             (RETRY, EJECT, HELP)),
     "ID_NUMBER": Advice("身份证号码无法识别", ("证件号码校验未通过。", "请取回身份证，", "到人工窗口办理。"), (EJECT, HELP)),
+    # The session ended because the card was taken out, not because nobody touched the screen.
+    CARD_REMOVED: Advice("已退出：身份证已取出", ("身份证已取出，本次办理已结束，", "您的信息已清除。", "请重新刷证后办理。"),
+                         (HOME,)),
 }
 
 

@@ -91,7 +91,11 @@ def demo_kit(stand_in_url: str) -> DemoKit:
         channels[channel] = {"adapter": "kiosk", "profile": profile,
                              "devices": {device_id: {"key_env": variable, "location": location}}}
         env[variable] = secrets.token_urlsafe(24)
-    return DemoKit(channels, env, stand_in_routes(), _notes(stand_in_url, env))
+    from adapters.kiosk.simulator import KioskPanel
+
+    _channel, _profile, device_id, _location, variable = DEMO_DEVICES[0]
+    panel = KioskPanel(_channel, device_id, env[variable])
+    return DemoKit(channels, env, stand_in_routes(), _notes(stand_in_url, env), simulator=panel)
 
 
 def _gateway_url(stand_in_url: str) -> str:

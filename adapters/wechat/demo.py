@@ -46,5 +46,7 @@ def demo_kit(stand_in_url: str) -> DemoKit:
          "-H 'Content-Type: application/json' -d '{\"case_no\":\"（2026）粤0106民初22468号\"}'"),
         f"  subscribe messages WeChat accepted: {stand_in_url}/wx/_stand_in/messages",
     ]
+    from adapters.wechat.simulator import WeChatPanel
+
     return DemoKit(channels={"wechat": channel}, env={SECRET_ENV: secret},
-                   stand_in_routes=stand_in_routes(wechat, realname), notes=notes)
+                   stand_in_routes=stand_in_routes(wechat, realname), notes=notes, simulator=WeChatPanel("wechat"))

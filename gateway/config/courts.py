@@ -119,6 +119,11 @@ class CourtContacts(Frozen):
             self._handlers = _handlers_from("handlers_file", lambda: yaml.safe_load(_read_text(path)))
         return self
 
+    @property
+    def handler_phones(self) -> Mapping[str, str]:
+        """Staff reference -> phone, as configured (the console shows them masked)."""
+        return self._handlers
+
     def phones(self, role: Role, handler: str | None = None) -> tuple[str, ...]:
         """Phones to tell for ``role``; for ``handler``, the phone of that staff reference if known."""
         if role == "handler":

@@ -68,6 +68,43 @@ class TrustedIssuer(Frozen):
     jwks_url: HttpUrl
     algorithms: Annotated[tuple[JwtAlgorithm, ...], AfterValidator(_non_empty)] = ("RS256", "ES256")
     staff_roles_claim: str = Field(default="roles", min_length=1, description="claim listing the caller's staff roles")
+    # Staff sign-in to the console (OpenID Connect authorization code with PKCE, CONTRACTS.md section 9):
+    # either both endpoints, or the discovery document that names them.
+    authorization_endpoint: HttpUrl | None = None
+    token_endpoint: HttpUrl | None = None
+    discovery_url: HttpUrl | None = Field(default=None,
+                                          description="the issuer's /.well-known/openid-configuration")
+    client_id: str | None = Field(default=None, min_length=1,
+                                  description="the console's client id at this issuer (default: audience)")
+    client_secret_env: EnvSecret | None = Field(default=None,
+                                                description="only for an issuer that wants a confidential client")
+
+    @model_validator(mode="after")
+    def _sign_in_endpoints(self) -> TrustedIssuer:
+        pair = (self.authorization_endpoint is None, self.token_endpoint is None)
+        if pair[0] != pair[1]:
+            missing = "token_endpoint" if pair[1] else "authorization_endpoint"
+            raise fail("TrustedIssuer", (missing,), "give authorization_endpoint and token_endpoint together", None)
+        if self.discovery_url is not None and self.authorization_endpoint is not None:
+            raise fail("TrustedIssuer", ("discovery_url",),
+                       "give discovery_url or the two endpoints, not both", self.discovery_url)
+        return self
+
+    @property
+    def offers_sign_in(self) -> bool:
+        return self.discovery_url is not None or self.authorization_endpoint is not None
+
+
+class ConsoleSettings(Frozen):
+    """The staff and operator web console under /console/ (CONTRACTS.md section 9)."""
+
+    operator_role: str = Field(default="gateway_operator", min_length=1,
+                               description="the staff role (in the issuer's roles claim) that sees every court")
+    sign_in_issuer: str | None = Field(default=None, min_length=1,
+                                       description="issuer staff sign in with (default: the first that offers it)")
+    public_url: HttpUrl | None = Field(default=None, description="the gateway's URL as browsers reach it")
+    session_ttl_s: int = Field(default=8 * 3600, ge=300, le=7 * 86400, description="console session lifetime")
+    secure_cookies: bool = Field(default=True, description="Secure cookies (only demo turns this off)")
 
 
 def _audit_log(raw: object, info: ValidationInfo) -> str:
@@ -107,10 +144,28 @@ class GatewaySettings(Frozen):
     trusted_proxies: tuple[Network, ...] = ()
     pseudonym_secret_env: StrongSecret | None = None
     audit_log: AuditLog = "stdout"
+    console: ConsoleSettings = ConsoleSettings()
     api_rate_limits: RateLimits = Field(
         default=RateLimits(per_actor=RateLimit(600, 60), per_channel=RateLimit(5000, 1)),
         description="limits of the canonical HTTP API (first-party apps, back office): per person and in all",
     )
+
+    @model_validator(mode="after")
+    def _console_issuer(self) -> GatewaySettings:
+        wanted = self.console.sign_in_issuer
+        if wanted is not None and not any(i.issuer == wanted and i.offers_sign_in for i in self.trusted_issuers):
+            raise fail("GatewaySettings", ("console", "sign_in_issuer"),
+                       "no trusted_issuers entry with this issuer offers sign-in "
+                       "(authorization_endpoint/token_endpoint or discovery_url)", wanted)
+        return self
+
+    @property
+    def sign_in_issuer(self) -> TrustedIssuer | None:
+        """The issuer court staff sign in to the console with, if any offers sign-in."""
+        offering = [i for i in self.trusted_issuers if i.offers_sign_in]
+        wanted = self.console.sign_in_issuer
+        chosen = [i for i in offering if wanted is None or i.issuer == wanted]
+        return chosen[0] if chosen else None
 
     @property
     def secret(self) -> EnvSecret:

@@ -206,7 +206,13 @@ class Outbox(ABC):
 
     @abstractmethod
     async def dead_letters(self, count: int = 100) -> list[dict[str, Any]]:
-        """The oldest dead letters, for operators and tests."""
+        """The oldest dead letters (each with its ``letter_id``), for operators and tests."""
+
+    @abstractmethod
+    async def redeliver(self, letter_id: str) -> QueuedWrite | None:
+        """Put a dead letter back on its court's queue with a fresh delivery record, in one transaction
+        (the console's "deliver again"); None when there is no such letter or its write is unreadable.
+        The write keeps its court idempotency key, so a court that did take it once dedupes it."""
 
 
 #: In-process outboxes by the state store they belong to. The queue is part of the state: a config
@@ -310,7 +316,27 @@ class RedisOutbox(Outbox):
 
     async def dead_letters(self, count: int = 100) -> list[dict[str, Any]]:
         items = await self._call(self._redis.xrange(DEAD_LETTER_STREAM, count=count))
-        return [{k.decode(): v.decode() for k, v in fields.items()} for _, fields in items]
+        return [{"letter_id": _text(letter_id), **{k.decode(): v.decode() for k, v in fields.items()}}
+                for letter_id, fields in items]
+
+    async def redeliver(self, letter_id: str) -> QueuedWrite | None:
+        found = await self._call(self._redis.xrange(DEAD_LETTER_STREAM, min=letter_id, max=letter_id, count=1))
+        raw = found[0][1].get(b"w") if found else None
+        write = QueuedWrite.loads(raw) if raw else None
+        if write is None:
+            return None
+
+        async def work(pipe: Any) -> None:
+            pipe.xadd(stream_key(write.court), {"w": write.dumps()})
+            pipe.xdel(DEAD_LETTER_STREAM, letter_id)
+            _set_all(pipe, [DeliveryRecord.fresh(write).record()])
+
+        results = await self._transaction(work)
+        # Another operator's "deliver again" in between removed the letter first: undo our copy.
+        if int(results[1]) == 0:
+            await self._call(self._redis.xdel(stream_key(write.court), results[0]))
+            return None
+        return write
 
     def _split(self, answer: Any) -> list[Entry]:
         found: list[Entry] = []
@@ -337,6 +363,10 @@ class RedisOutbox(Outbox):
             raise StateUnavailable(str(exc)) from exc
         except (RedisError, OSError) as exc:
             raise StateUnavailable(type(exc).__name__) from exc
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def _set_all(pipe: Any, records: Sequence[Record]) -> None:
@@ -426,8 +456,9 @@ class MemoryOutbox(Outbox):
         await self._store(records)
 
     async def dead_letter(self, entry: Entry, reason: str, records: Sequence[Record]) -> None:
-        self._dead.append({"court": entry.court, "entry_id": entry.entry_id, "reason": reason,
-                           "at": repr(time.time()), "w": entry.write.dumps().decode() if entry.write else ""})
+        self._dead.append({"letter_id": f"{int(time.time() * 1000)}-{next(self._ids)}", "court": entry.court,
+                           "entry_id": entry.entry_id, "reason": reason, "at": repr(time.time()),
+                           "w": entry.write.dumps().decode() if entry.write else ""})
         del self._dead[:-DEAD_LETTER_MAXLEN]
         self._remove(entry)
         await self._store(records)
@@ -437,6 +468,15 @@ class MemoryOutbox(Outbox):
 
     async def dead_letters(self, count: int = 100) -> list[dict[str, Any]]:
         return self._dead[:count]
+
+    async def redeliver(self, letter_id: str) -> QueuedWrite | None:
+        letter = next((d for d in self._dead if d["letter_id"] == letter_id), None)
+        write = QueuedWrite.loads(letter["w"].encode()) if letter and letter["w"] else None
+        if letter is None or write is None:
+            return None
+        self._dead.remove(letter)
+        await self.enqueue(write, [DeliveryRecord.fresh(write).record()])
+        return write
 
     def _entry(self, court: str, entry_id: str) -> Entry:
         raw = self._stream(court).entries.get(entry_id)
