@@ -65,7 +65,7 @@ class CookieSigner:
         self.secure = secure
         self.ttl_s = ttl_s
 
-    def _sign(self, claims: dict[str, Any]) -> str:
+    def seal(self, claims: dict[str, Any]) -> str:
         return jwt.encode(_HEADER, claims, self._key, algorithms=_ALGORITHMS, registry=jwe.default_registry)
 
     def _read(self, raw: str | None, use: str) -> dict[str, Any] | None:
@@ -94,7 +94,7 @@ class CookieSigner:
                               int(claims["exp"]))
 
     def set_session(self, response: Response, session: ConsoleSession) -> None:
-        self._set(response, SESSION_COOKIE, self._sign(session.claims()), self.ttl_s)
+        self._set(response, SESSION_COOKIE, self.seal(session.claims()), self.ttl_s)
 
     def pending(self, request: Request) -> PendingSignIn | None:
         claims = self._read(request.cookies.get(LOGIN_COOKIE), "login")
@@ -106,7 +106,7 @@ class CookieSigner:
     def set_pending(self, response: Response, pending: PendingSignIn) -> None:
         claims = {"use": "login", "state": pending.state, "verifier": pending.code_verifier,
                   "nonce": pending.nonce, "exp": int(time.time()) + LOGIN_TTL_S}
-        self._set(response, LOGIN_COOKIE, self._sign(claims), LOGIN_TTL_S)
+        self._set(response, LOGIN_COOKIE, self.seal(claims), LOGIN_TTL_S)
 
     def _set(self, response: Response, name: str, value: str, max_age: int) -> None:
         response.set_cookie(name, value, max_age=max_age, path="/console", httponly=True, secure=self.secure,

@@ -247,11 +247,13 @@ async def running_stack(
     adapters: Mapping[str, type[Adapter]] | None = None, extras: dict[str, dict[str, Any]] | None = None,
     state_store: StateStore | None = None, courts: Mapping[str, str] | None = None,
     court_events: bool = False, sms_url: str = NO_SMS_URL, config_extra: Mapping[str, Any] | None = None,
+    background: bool = True,
 ) -> AsyncIterator[Stack]:
     """The gateway and the reference court as real servers on loopback.
 
     ``court_events``: the reference court signs and posts its events to the gateway (its /_ref hooks);
-    ``sms_url``: where the gateway's SMS provider is; ``config_extra``: merged into the config file.
+    ``sms_url``: where the gateway's SMS provider is; ``config_extra``: merged into the config file;
+    ``background``: run the background jobs (a test that drives deliveries itself turns them off).
     """
     from reference_court.app import create_reference_court
     from reference_court.seed import default_seed
@@ -280,7 +282,8 @@ async def running_stack(
         path.write_text(document, encoding="utf-8")
         registry = adapters if adapters is not None else discover_adapters()
         config = load_config(path, env=full_env, adapters=registry)
-        options = HostOptions(state=state_store, adapters=registry, extras=extras or {}, health_checks=False)
+        options = HostOptions(state=state_store, adapters=registry, extras=extras or {}, health_checks=False,
+                              background=background)
         host = GatewayHost(config, options)
         holder["host"] = host
         async with serving(host, gateway_port) as gateway_url:
