@@ -118,7 +118,10 @@ class DemoIdentityProvider:
         person = str(params.get("person") or "")
         if request.method == "GET" or person not in self.people:
             hidden = {k: str(v) for k, v in params.items() if k != "person"}
-            return page("idp_pick.html", session=None, people=self.people.values(), hidden=hidden)
+            response = page("idp_pick.html", session=None, people=self.people.values(), hidden=hidden)
+            # Its form's answer redirects to the gateway: another origin, which form-action 'self' would block.
+            response.headers["Content-Security-Policy"] = "default-src 'self'; frame-ancestors 'none'"
+            return response
         code = secrets.token_urlsafe(24)
         self._grants[code] = _Grant(person, str(params["client_id"]), str(params["redirect_uri"]),
                                     str(params.get("nonce") or "") or None, str(params["code_challenge"]),

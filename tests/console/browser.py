@@ -1,0 +1,82 @@
+"""Headless Chromium (Debian's ``chromium``, installed by scripts/test) driven by Playwright, and the
+`court-gateway demo` process the simulator and operator tests run against."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.async_api import Page, async_playwright
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path(os.environ.get("COURT_GATEWAY_CHROMIUM", "/usr/bin/chromium"))
+#: where each browser test leaves its screenshot (the README's come from here)
+SCREENSHOTS = Path(os.environ.get("COURT_GATEWAY_SCREENSHOTS", ROOT / "build" / "screenshots"))
+
+
+@contextlib.asynccontextmanager
+async def browser_page(width: int = 1100, height: int = 900) -> AsyncIterator[Page]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: scripts/test installs Debian's chromium")
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                                   args=["--no-sandbox", "--disable-gpu"])
+        try:
+            context = await browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN")
+            page = await context.new_page()
+            page.set_default_timeout(20_000)
+            yield page
+        finally:
+            await browser.close()
+
+
+async def screenshot(page: Page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    await page.screenshot(path=str(path), full_page=True)
+    assert path.stat().st_size > 0
+    return path
+
+
+async def sign_in_as(page: Page, gateway_url: str, person: str) -> None:
+    """What a person does: open the sign-in, pick themselves at the identity provider, submit."""
+    await page.goto(gateway_url + "/console/login")
+    await page.check(f"input[name=person][value={person}]")
+    await page.get_by_role("button", name="登录").click()
+    await page.wait_for_url(f"{gateway_url}/console/**")
+
+
+@contextlib.contextmanager
+def demo_process() -> Iterator[str]:
+    """`court-gateway demo` as a newcomer runs it, on three free ports; yields the gateway URL."""
+    from tests.test_demo import three_free_ports
+
+    port = three_free_ports()
+    process = subprocess.Popen([sys.executable, "-m", "gateway.cli", "demo", "--port", str(port)], cwd=ROOT,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ))
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(url + "/healthz").status_code == 200:
+                    break
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError("demo did not start")
+            time.sleep(0.2)
+        yield url
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
