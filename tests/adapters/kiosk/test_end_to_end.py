@@ -158,6 +158,8 @@ async def test_case_progress_materials_and_a_payment_notice_end_to_end(world: Wo
     after = await world.call(profile, session, "cases.progress", {"case_no": TRIAL_CASE})
     assert_error(after, 401, "SESSION_EXPIRED")
     assert "重新刷证" in screen_text(after)
+    # The card was taken out: the next call says so, not "timed out" (that is for an idle session).
+    assert "身份证已取出" in screen_text(after) and "长时间未操作" not in screen_text(after)
 
 
 async def test_the_court_receives_the_same_canonical_requests_as_from_the_canonical_api(world: World) -> None:
