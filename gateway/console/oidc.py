@@ -9,18 +9,24 @@ the one this sign-in sent.
 from __future__ import annotations
 
 import secrets
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import orjson
-from authlib.integrations.httpx_client import AsyncOAuth2Client
 from authlib.oauth2.rfc6749.errors import OAuth2Error
 from joserfc.errors import JoseError
 from joserfc.jws import extract_compact
 
 from gateway.config.models import TrustedIssuer
 from gateway.console.session import PendingSignIn
+
+with warnings.catch_warnings():
+    # authlib 1.7+ warns on import that its httpx integration will move to "httpx2"; the client works
+    # as documented, and the warning would greet every newcomer starting the demo.
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from authlib.integrations.httpx_client import AsyncOAuth2Client
 
 SCOPE = "openid profile"
 
