@@ -28,6 +28,7 @@ from gateway.sla.timers import plan
 if TYPE_CHECKING:
     from gateway.app import Runtime
 
+ROLE_LABELS = {"handler": "承办人", "division_head": "庭长", "vice_president": "分管副院长", "president": "院长"}
 READ_LIMIT = 20_000  # open timers one board view reads at most, as the JSON board does
 DEAD_LETTERS_SHOWN = 200
 HEALTH_TIMEOUT_NOTE = "无应答"
@@ -104,7 +105,7 @@ def _notices(runtime: Runtime, item: BoardItem) -> list[Notice]:
         if fired is None:
             continue
         label = f"第{step.level}级督办" if step.kind == "escalation" else f"到期前{-step.after_days}天提醒"
-        shown.append(Notice(label, step.roles, local_time(fired)))
+        shown.append(Notice(label, tuple(ROLE_LABELS.get(role, role) for role in step.roles), local_time(fired)))
     return shown
 
 
@@ -165,9 +166,6 @@ async def dead_letter_court(runtime: Runtime, letter_id: str) -> str | None:
 class ContactRow:
     role: str
     phones: list[str]
-
-
-ROLE_LABELS = {"handler": "承办人", "division_head": "庭长", "vice_president": "分管副院长", "president": "院长"}
 
 
 def contacts(runtime: Runtime, court: str) -> tuple[list[ContactRow], list[ContactRow]]:

@@ -14,9 +14,11 @@ import pytest
 import time_machine
 from playwright.async_api import Page, expect
 
+from gateway.background import JobRunner
 from gateway.resilience.deliverer import Deliverer, DeliverySettings
+from gateway.sla.engine import SlaEngine
 from tests.console.browser import browser_page, demo_process, screenshot, sign_in_as
-from tests.console.support import console_stack, dead_letter, file_one
+from tests.console.support import ConsoleStack, console_stack, dead_letter, file_one
 
 COURT = "粤0106"
 
@@ -38,14 +40,24 @@ async def test_staff_sign_in_see_their_overdue_filing_only_and_deliver_a_dead_le
         async with httpx.AsyncClient(timeout=20) as client:
             board = (await client.get(console.url + "/api/v1/admin/sla", headers=staff)).json()
         deadline = next(i["deadline"] for i in board["items"] if i["item_id"] == own)
-        # The morning after the deadline the gateway reported (whatever day the test runs on).
+        runtime = console.stack.host.runtime
+        assert runtime is not None
+        # The morning after the deadline the gateway reported (whatever day the test runs on); the SLA
+        # engine (only it: no deliverer may take the dead letter) climbs the first rung meanwhile.
         with time_machine.travel(datetime.fromisoformat(deadline) + timedelta(hours=9), tick=True):
+            timers = JobRunner([job for job in runtime.jobs if isinstance(job, SlaEngine)])
+            timers.start()
+            try:
+                await poll(lambda: first_rung_fired(console, own))
+            finally:
+                await timers.stop()
             async with browser_page() as page:
                 await sign_in_as(page, console.url, "staff-tianhe")
                 await page.select_option("#status", "overdue")
                 await page.get_by_role("button", name="筛选").click()
                 row = page.locator("tr", has_text=own)
                 await expect(row).to_contain_text("已超期")
+                await expect(row).to_contain_text("第1级督办：承办人、庭长")
                 await expect(page.locator("main")).not_to_contain_text(other)
                 await screenshot(page, "console-board")
                 await page.get_by_role("link", name="待投递与死信").click()
@@ -53,8 +65,6 @@ async def test_staff_sign_in_see_their_overdue_filing_only_and_deliver_a_dead_le
                 await expect(page.get_by_role("status")).to_contain_text("已重新投递")
                 await expect(page.locator("main")).not_to_contain_text(delivery_id)
                 await screenshot(page, "console-deliveries")
-        runtime = console.stack.host.runtime
-        assert runtime is not None
         deliverer = Deliverer(runtime.gateway.pipeline, [COURT], settings=DeliverySettings(block_s=0.1))
         stop = asyncio.Event()
         task = asyncio.create_task(deliverer.run(stop))
@@ -66,6 +76,13 @@ async def test_staff_sign_in_see_their_overdue_filing_only_and_deliver_a_dead_le
         finally:
             stop.set()
             await asyncio.wait_for(task, 10)
+
+
+async def first_rung_fired(console: ConsoleStack, filing_id: str) -> bool:
+    staff = {"Authorization": f"Bearer {console.idp.mint('staff-tianhe')}"}  # minted on the travelled clock
+    async with httpx.AsyncClient(timeout=20) as client:
+        board = (await client.get(console.url + "/api/v1/admin/sla", headers=staff)).json()
+    return any(i["item_id"] == filing_id and i["rung"] for i in board["items"])
 
 
 @pytest.fixture(scope="module")
