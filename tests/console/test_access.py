@@ -3,8 +3,12 @@ its CSRF token and a forged or expired cookie each get nothing; staff see their 
 
 from __future__ import annotations
 
+import asyncio
+import json
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -131,3 +135,35 @@ async def test_session_cookies_are_httponly_lax_and_the_config_page_shows_no_sec
     assert "GATEWAY_SECRET" in config
     for name, value in console.stack.env.items():
         assert value not in config, name
+
+
+async def test_every_console_action_is_audited_without_personal_data(tmp_path: Path) -> None:
+    audit = tmp_path / "audit.jsonl"
+    async with console_stack(audit_log=str(audit), background=False) as console, \
+            httpx.AsyncClient(timeout=20) as client:
+        delivery_id = await dead_letter(console, "粤0106", "audited")
+        await sign_in(client, console.url, "staff-tianhe")
+        page = await client.get(console.url + "/console/deliveries")
+        letter = (await letters(console))[0]
+        again = await client.post(console.url + "/console/deliveries/redeliver",
+                                  data={"csrf": csrf_of(page.text), "letter_id": letter})
+        assert again.status_code == 303 and "done=again" in again.headers["location"]
+        await client.post(console.url + "/console/deliveries/redeliver", data={"letter_id": letter})  # no CSRF
+
+        async def written() -> list[dict[str, Any]]:
+            if not audit.exists():
+                return []
+            return [json.loads(line) for line in audit.read_text(encoding="utf-8").splitlines()]
+
+        deadline = time.monotonic() + 10
+        while len([r for r in await written() if r["channel"] == "console"]) < 4 and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        records = [r for r in await written() if r["channel"] == "console"]
+    operations = [(r["operation"], r["result"]) for r in records]
+    assert ("console.sign_in", "ok") in operations and ("console.deliveries", "ok") in operations
+    assert ("console.redeliver", "ok") in operations and ("console.csrf_rejected", "FORBIDDEN") in operations
+    redelivered = next(r for r in records if r["operation"] == "console.redeliver")
+    assert redelivered["item"] == delivery_id and redelivered["court"] == "粤0106"
+    assert all(r["actor"] and r["actor"].startswith("a_") for r in records)  # a pseudonym
+    text = audit.read_text(encoding="utf-8")
+    assert "李敏" not in text and "staff-tianhe" not in text
