@@ -29,11 +29,17 @@ class ConsoleStack:
 
 
 @contextlib.asynccontextmanager
-async def console_stack(audit_log: str = "stdout", **options: Any) -> AsyncIterator[ConsoleStack]:
+async def console_stack(audit_log: str = "stdout", discovery: bool = True, **options: Any
+                        ) -> AsyncIterator[ConsoleStack]:
+    """``discovery``: the issuer entry names its discovery document, else its two endpoints."""
     port = free_port()
     idp = DemoIdentityProvider(f"http://127.0.0.1:{port}/idp", [])
+    entry = idp.trusted_issuer()
+    if not discovery:
+        del entry["discovery_url"]
+        entry.update(authorization_endpoint=f"{idp.issuer}/authorize", token_endpoint=f"{idp.issuer}/token")
     async with serving(Starlette(routes=[Mount("/idp", routes=idp.routes())]), port):
-        extra = {"gateway": {"trusted_issuers": [idp.trusted_issuer()], "console": {"secure_cookies": False},
+        extra = {"gateway": {"trusted_issuers": [entry], "console": {"secure_cookies": False},
                              "audit_log": audit_log}}
         async with running_stack(config_extra=extra, **options) as stack:
             idp.redirect_uris.append(stack.gateway_url + "/console/callback")

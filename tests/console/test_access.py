@@ -167,3 +167,11 @@ async def test_every_console_action_is_audited_without_personal_data(tmp_path: P
     assert all(r["actor"] and r["actor"].startswith("a_") for r in records)  # a pseudonym
     text = audit.read_text(encoding="utf-8")
     assert "李敏" not in text and "staff-tianhe" not in text
+
+
+async def test_sign_in_with_the_issuers_endpoints_instead_of_discovery() -> None:
+    async with console_stack(discovery=False, background=False) as console, \
+            httpx.AsyncClient(timeout=20) as client:
+        answer = await sign_in(client, console.url, "operator")
+        assert answer.status_code == 303 and SESSION_COOKIE in client.cookies
+        assert (await client.get(console.url + "/console/ops")).status_code == 200
