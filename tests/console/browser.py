@@ -16,6 +16,8 @@ import httpx
 import pytest
 from playwright.async_api import Page, async_playwright
 
+from tests.support.stack import without_faked_clock
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("COURT_GATEWAY_CHROMIUM", "/usr/bin/chromium"))
 #: where each browser test leaves its screenshot (the README's come from here)
@@ -27,8 +29,11 @@ async def browser_page(width: int = 1100, height: int = 900) -> AsyncIterator[Pa
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: scripts/test installs Debian's chromium")
     async with async_playwright() as playwright:
+        # The browser runs on the real clock even under scripts/test --clock (libfaketime): cookies are
+        # given with Max-Age, so its clock and the gateway's need not agree.
         browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                                   args=["--no-sandbox", "--disable-gpu"])
+                                                   args=["--no-sandbox", "--disable-gpu"],
+                                                   env=dict[str, str | float | bool](without_faked_clock(os.environ)))
         try:
             context = await browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN")
             page = await context.new_page()
