@@ -60,6 +60,10 @@ async def test_staff_sign_in_see_their_overdue_filing_only_and_deliver_a_dead_le
                 await expect(row).to_contain_text("第1级督办：承办人、庭长")
                 await expect(page.locator("main")).not_to_contain_text(other)
                 await screenshot(page, "console-board")
+                # Readable on a phone: nothing wider than the screen but the tables, which scroll inside.
+                await page.set_viewport_size({"width": 390, "height": 844})
+                assert await page.evaluate("document.documentElement.scrollWidth") <= 390
+                await page.set_viewport_size({"width": 1100, "height": 900})
                 await page.get_by_role("link", name="待投递与死信").click()
                 await page.get_by_role("button", name=f"重新投递 {delivery_id}").click()
                 await expect(page.get_by_role("status")).to_contain_text("已重新投递")
