@@ -31,11 +31,12 @@ TIMERS = 40
 
 
 async def seed_overdue_timers(url: str) -> None:
-    """Filings accepted twelve days ago and never decided: their three rungs are all due now."""
+    """Filings accepted thirty days ago and never decided: their three rungs are all due now, whatever
+    the date (a deadline moved past a week of holidays is still weeks behind)."""
     state = RedisState(url)
     rules = default_sla_rules()
     store = TimerStore(state, rules.get)
-    accepted = time.time() - 12 * 86400
+    accepted = time.time() - 30 * 86400
     for index in range(TIMERS):
         timer = new_timer(StatutoryCalendar(), court=COURT, operation="filings.submit", item_kind="filing_id",
                           item_id=f"LA-0106-w{index:03d}", rule=rules["filings.submit"], now=accepted)
