@@ -47,6 +47,7 @@ from gateway.sessions import SessionStore
 from gateway.sla.service import SlaService
 from gateway.state import StateStore, open_state
 from gateway.tokens import ActorTokenSigner, SessionTokens
+from gateway.uploads import UploadSlots
 
 _log = get_logger("court_gateway.app")
 RETIRE_AFTER_S = 30.0  # in-flight requests on a replaced runtime get this long to finish
@@ -109,7 +110,8 @@ class Runtime:
         pseudonyms = Pseudonyms(gw.pseudonym_key)
         sessions = SessionStore(state, SessionTokens(gw.secret.value_bytes))
         sms = SmsSender(config.notify.sms, state, http) if config.notify.sms is not None else None
-        self.gateway = Gateway(pipeline, sessions, pseudonyms, state, http, audit, sms)
+        self.gateway = Gateway(pipeline, sessions, pseudonyms, state, http, audit, sms,
+                               upload_slots=UploadSlots(gw.uploads_per_client))
         self.audit = audit
         self.sla = SlaService(config, state, sms)
         self.gateway.listeners.extend(self.sla.listeners)

@@ -24,6 +24,7 @@ from gateway.pipeline import Call, Outcome, Pipeline
 from gateway.sessions import SessionStore
 from gateway.signing import NonceGuard
 from gateway.state import StateStore
+from gateway.uploads import UploadSlots
 
 _log = get_logger("court_gateway.request")
 _METRICS = RequestMetrics()
@@ -55,6 +56,8 @@ class Gateway:
     #: told of every write the gateway accepted (answered or queued), e.g. to start SLA timers
     listeners: list[WriteListener] = field(default_factory=list)
     nonces: NonceGuard = field(init=False)
+    #: uploads in flight per client address (gateway.uploads_per_client)
+    upload_slots: UploadSlots = field(default_factory=UploadSlots)
 
     def __post_init__(self) -> None:
         self.nonces = NonceGuard(self.state)

@@ -77,7 +77,7 @@ from gateway.resilience.outbox import (
 from gateway.resilience.retry import CallMode
 from gateway.state import HotPath, RateCheck, RateDecision, StateStore, StateUnavailable
 from gateway.tokens import ActorTokenSigner
-from gateway.uploads import SpooledUpload, describe, upload_key
+from gateway.uploads import SpooledUpload, describe, recognise, upload_key
 
 PARTICIPANT_TTL_S = 120  # "cached briefly": a party who leaves the case loses access within two minutes
 NON_PARTICIPANT_TTL_S = 30
@@ -466,8 +466,11 @@ class Pipeline:
                      deferred_access: bool = False) -> Outcome:
         op = call.operation
         assert actor is not None
-        if call.attachment is not None and not call.idempotency_key:
-            call.idempotency_key = upload_key(call.attachment)
+        if call.attachment is not None:
+            # The file's type is read only now, once the sender is known (nothing of an upload is
+            # parsed for an unauthenticated caller: QUALITY.md security item 4).
+            await recognise(call.attachment)
+            call.idempotency_key = call.idempotency_key or upload_key(call.attachment)
         key = check_key(call.idempotency_key, call.idempotency_field)
         printed = dict(args, attachment=describe(call.attachment)) if call.attachment else args
         try:

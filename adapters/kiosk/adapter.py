@@ -26,7 +26,6 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
-from starlette.types import Message, Receive
 
 from adapters.kiosk import identity, protocol
 from adapters.kiosk.devices import DeviceKeys, DeviceRegistry
@@ -53,7 +52,7 @@ from gateway.http_io import json_bytes, parse_json_object, read_body, request_id
 from gateway.logs import get_logger
 from gateway.pipeline import Credential, Outcome, SessionRef
 from gateway.signing import check_timestamp, parse_timestamp
-from gateway.uploads import SpooledUpload, read_upload
+from gateway.uploads import SpooledUpload, parse_upload, spool_body
 from gateway.wire import json_result
 
 _log = get_logger("court_gateway.kiosk")
@@ -175,11 +174,22 @@ class KioskAdapter(Adapter):
         """A document scanned at the kiosk, streamed to the court like any upload (never held whole)."""
         headers = DeviceHeaders.of(request.headers)
         self.devices.lookup(headers.device_id)  # an unknown device gets no chance to send 20 MiB
-        digest = hashlib.sha256()
-        spooled = await read_upload(Request(request.scope, hashing(request.receive, digest)))
+        async with self.gateway.upload_slots.hold(request):
+            digest = hashlib.sha256()
+            raw = await spool_body(request, digest.update)
+            try:
+                # The signature covers the raw body: checked before a byte of it is parsed.
+                device = await self.signed_device(request, digest.hexdigest(), headers)
+                credential = self.session_of(request, device)
+            except BaseException:
+                raw.close()
+                raise
+            spooled = await parse_upload(request, raw)
+            return await self._upload_spooled(request, spooled, device, credential)
+
+    async def _upload_spooled(self, request: Request, spooled: SpooledUpload, device: DeviceKeys,
+                              credential: Credential) -> Response:
         try:
-            device = await self.signed_device(request, digest.hexdigest(), headers)
-            credential = self.session_of(request, device)
             args = {"court": spooled.fields.get("court", "")}
             decoded = Decoded(self.operation("uploads.create"), args, spooled.fields.get(protocol.IDEMPOTENCY_FIELD))
             outcome = await self.run(decoded, credential, request_id_for(request), attachment=spooled)
@@ -242,18 +252,6 @@ def holder_of(actor: Actor | None) -> Holder:
     if actor is None:
         return Holder()
     return Holder.masked(actor.name, actor.id_number, actor.phone)
-
-
-def hashing(receive: Receive, digest: Any) -> Receive:
-    """Feed every body chunk to ``digest`` on its way to the multipart parser (the signature covers it)."""
-
-    async def wrapped() -> Message:
-        message = await receive()
-        if message["type"] == "http.request":
-            digest.update(message.get("body", b""))
-        return message
-
-    return wrapped
 
 
 def close(spooled: SpooledUpload) -> None:

@@ -34,7 +34,7 @@ from gateway.logs import get_logger
 from gateway.pipeline import Credential, Outcome, SessionRef
 from gateway.sessions import IssuedSession
 from gateway.state import RateCheck, StateUnavailable
-from gateway.uploads import read_upload
+from gateway.uploads import SpooledUpload, read_upload
 
 _log = get_logger("court_gateway.wechat")
 _ID_CARD = "ID_CARD"  # the real-name provider verifies resident ID cards (GB 11643)
@@ -174,7 +174,11 @@ class WechatAdapter(Adapter):
         request_id = request_id_for(request)
         # The token is checked before the body is read: nobody unsigned spools 20 MiB.
         ref = self._session(bearer_token(request))
-        upload = await read_upload(request)
+        async with self.gateway.upload_slots.hold(request):
+            upload = await read_upload(request)
+            return await self._upload_spooled(request_id, ref, upload)
+
+    async def _upload_spooled(self, request_id: str, ref: SessionRef, upload: SpooledUpload) -> Response:
         try:
             args = {"court": upload.fields["court"]} if "court" in upload.fields else {}
             key = upload.fields.get(protocol.IDEMPOTENCY_FIELD) or None

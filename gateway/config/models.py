@@ -107,6 +107,8 @@ class GatewaySettings(Frozen):
     trusted_proxies: tuple[Network, ...] = ()
     pseudonym_secret_env: StrongSecret | None = None
     audit_log: AuditLog = "stdout"
+    uploads_per_client: int = Field(default=2, ge=1, le=64,
+                                    description="uploads one client address may have in flight at once")
     api_rate_limits: RateLimits = Field(
         default=RateLimits(per_actor=RateLimit(600, 60), per_channel=RateLimit(5000, 1)),
         description="limits of the canonical HTTP API (first-party apps, back office): per person and in all",
