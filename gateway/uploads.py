@@ -26,16 +26,15 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import IO, Any
 
 import anyio.to_thread
 from starlette.datastructures import UploadFile
-from starlette.formparsers import MultiPartException
+from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
-from starlette.types import Message
 from stream_unzip import UnzipError, stream_unzip
 
 from gateway.errors import ErrorCode, FieldError, GatewayError
@@ -128,19 +127,18 @@ async def spool_body(request: Request, observe: Callable[[bytes], Any] | None = 
     return spool
 
 
-def _replay(spool: IO[bytes]) -> Callable[[], Any]:
-    async def receive() -> Message:
-        chunk = spool.read(_REPLAY_CHUNK)
-        return {"type": "http.request", "body": chunk, "more_body": bool(chunk)}
-
-    return receive
+async def _replay(spool: IO[bytes]) -> AsyncGenerator[bytes, None]:
+    while chunk := spool.read(_REPLAY_CHUNK):
+        yield chunk
 
 
 async def parse_upload(request: Request, spool: IO[bytes]) -> SpooledUpload:
     """One ``file`` part (plus small text fields) from a spooled multipart body; closes the spool."""
     try:
-        replay = Request(request.scope, _replay(spool))
-        form = await replay.form(max_files=1, max_fields=8, max_part_size=64 * 1024)
+        # The parser itself, not Request.form(), which would turn a refusal into a bare HTTP 400.
+        parser = MultiPartParser(request.headers, _replay(spool), max_files=1, max_fields=8,
+                                 max_part_size=64 * 1024)
+        form = await parser.parse()
     except MultiPartException as exc:
         raise GatewayError(ErrorCode.VALIDATION_FAILED, f"malformed multipart body: {exc.message}",
                            [FieldError("file", "malformed multipart body")]) from None
