@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from gateway.core import Gateway
 
 VERIFY_PATH = "/api/v1/case-query-passwords/verify"
-ID_TYPES = frozenset({"ID_CARD", "USCC", "PASSPORT", "HMT_PERMIT"})
+ID_TYPES = frozenset({"ID_CARD", "USCC", "PASSPORT", "HMT_PERMIT", "FOREIGN_PR"})
 _log = get_logger("court_gateway.case_passwords")
 
 
