@@ -29,8 +29,9 @@ from gateway.actor import Pseudonyms
 from gateway.api import CanonicalApi, json_response, problem_response
 from gateway.audit import AuditTrail
 from gateway.background import BackgroundJob, JobRunner
+from gateway.case_passwords import PasswordGuard
 from gateway.channels import Adapter, ChannelContext, discover_adapters
-from gateway.config import ConfigError, ConfigProblem, GatewayConfig, load_config
+from gateway.config import ConfigError, ConfigProblem, CourtSettings, GatewayConfig, StaffRole, load_config
 from gateway.core import Gateway
 from gateway.court_client import CourtTransport, TransportSettings
 from gateway.errors import ErrorCode, GatewayError
@@ -78,6 +79,12 @@ def channel_policy(name: str, settings: Any) -> ChannelPolicy:
     )
 
 
+def _all_contacts(court: CourtSettings) -> tuple[str, ...]:
+    """Every staff phone a court configured: who hears that its case query passwords paused."""
+    roles: tuple[StaffRole, ...] = ("division_head", "vice_president", "president")
+    return tuple(dict.fromkeys(phone for role in roles for phone in court.contacts.phones(role)))
+
+
 def _transports(config: GatewayConfig) -> dict[str, CourtTransport]:
     transports = {}
     for code, court in config.courts.items():
@@ -110,8 +117,12 @@ class Runtime:
         pseudonyms = Pseudonyms(gw.pseudonym_key)
         sessions = SessionStore(state, SessionTokens(gw.secret.value_bytes))
         sms = SmsSender(config.notify.sms, state, http) if config.notify.sms is not None else None
+        budget = gw.password_failures_per_court
+        passwords = PasswordGuard(state, per_court=budget.count, period_s=budget.period_s, sms=sms,
+                                  contacts={code: _all_contacts(court) for code, court in config.courts.items()},
+                                  court_names={code: court.name for code, court in config.courts.items()})
         self.gateway = Gateway(pipeline, sessions, pseudonyms, state, http, audit, sms,
-                               upload_slots=UploadSlots(gw.uploads_per_client))
+                               upload_slots=UploadSlots(gw.uploads_per_client), passwords=passwords)
         self.audit = audit
         self.sla = SlaService(config, state, sms)
         self.gateway.listeners.extend(self.sla.listeners)

@@ -56,7 +56,7 @@ from adapters.ivr12368.protocol import (
 from adapters.ivr12368.settings import IvrSettings
 from adapters.ivr12368.speech import callback_spoken, fees_spoken, progress_spoken
 from gateway.actor import Actor, account_actor
-from gateway.case_passwords import court_for_digits, verify_case_password
+from gateway.case_passwords import PasswordGuard, caller_number, court_for_digits, verify_case_password
 from gateway.channels import Adapter, ChannelContext, Decoded, DemoKit
 from gateway.domain.case_numbers import CaseNumberError, parse_case_number
 from gateway.domain.id_numbers import normalise_mobile
@@ -351,7 +351,9 @@ class _CallEffects:
         self._request = request
         self._caller = caller
         gateway = adapter.gateway
-        self._pseudonym = gateway.pseudonyms.account(adapter.context.name, "tel:" + (caller or "withheld"))
+        # One number in one form (+86 or not): a caller cannot dodge its lockout by the way it dials.
+        self._number = caller_number(caller)
+        self._pseudonym = gateway.pseudonyms.account(adapter.context.name, "tel:" + (self._number or "withheld"))
 
     @property
     def _names(self) -> dict[str, str]:
@@ -366,6 +368,20 @@ class _CallEffects:
     def _lock_key(self) -> str:
         return f"ivr:{self._adapter.context.name}:lock:{self._pseudonym}"
 
+    def caller_withheld(self) -> bool:
+        return self._number is None
+
+    def _guard(self) -> PasswordGuard:
+        guard = self._adapter.gateway.passwords
+        assert guard is not None
+        return guard
+
+    async def court_paused(self, court: str) -> bool:
+        return await self._guard().paused(court)
+
+    async def court_password_failed(self, court: str) -> bool:
+        return await self._guard().failed(court)
+
     async def caller_locked(self) -> bool:
         try:
             return await self._adapter.gateway.state.get(self._lock_key()) is not None
@@ -373,13 +389,15 @@ class _CallEffects:
             # Without the shared lockout, password guessing could not be cut off: refuse case services.
             raise GatewayError(ErrorCode.SERVICE_UNAVAILABLE, "state store unavailable", retry_after=5) from None
 
-    async def verify_password(self, court: str, password: str) -> dict[str, Any] | None:
+    async def verify_password(self, court: str, serial: str, password: str) -> dict[str, Any] | None:
         adapter = self._adapter
-        mobile = normalise_mobile(self._caller) if self._caller else None
+        assert self._number is not None  # withheld callers never reach a password
+        mobile = normalise_mobile(self._number)
         caller = account_actor(adapter.gateway.pseudonyms, channel=adapter.context.name,
-                               account="tel:" + (self._caller or "withheld"), phone=mobile)
-        actor = await verify_case_password(adapter.gateway, court=court, password=password, caller=caller,
-                                           caller_number=self._caller, request_id=request_id_for(self._request))
+                               account="tel:" + self._number, phone=mobile)
+        actor = await verify_case_password(adapter.gateway, court=court, serial=serial, password=password,
+                                           caller=caller, caller_number=self._number,
+                                           request_id=request_id_for(self._request))
         return actor.to_record() if actor is not None else None
 
     async def password_failed(self) -> bool:
