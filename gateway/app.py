@@ -115,7 +115,7 @@ class Runtime:
         self.signer = ActorTokenSigner(gw.signing_key.value, [k.value for k in gw.previous_signing_keys_env])
         pipeline = Pipeline(state, courts, self.signer)
         pseudonyms = Pseudonyms(gw.pseudonym_key)
-        sessions = SessionStore(state, SessionTokens(gw.secret.value_bytes))
+        sessions = SessionStore(state, SessionTokens(gw.secret.value_bytes), pipeline.sessions)
         sms = SmsSender(config.notify.sms, state, http) if config.notify.sms is not None else None
         budget = gw.password_failures_per_court
         passwords = PasswordGuard(state, per_court=budget.count, period_s=budget.period_s, sms=sms,
