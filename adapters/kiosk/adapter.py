@@ -45,8 +45,10 @@ from adapters.kiosk.screens import (
 from adapters.kiosk.settings import KioskSettings
 from adapters.kiosk.standins import demo_kit
 from gateway.actor import Actor, person_actor
+from gateway.attempts import attempt_key, limit_attempts
 from gateway.catalog import Operation
 from gateway.channels import Adapter, ChannelContext, Decoded, DemoKit
+from gateway.domain.id_numbers import normalise_id_number
 from gateway.errors import ErrorCode, FieldError, GatewayError
 from gateway.http_io import json_bytes, parse_json_object, read_body, request_id_for, set_outcome_headers
 from gateway.logs import get_logger
@@ -121,6 +123,7 @@ class KioskAdapter(Adapter):
         body = await read_body(request)
         device = await self.signed_device(request, protocol.body_digest(body))
         read = identity.parse_request(parse_json_object(body, allow_empty=False))
+        await self._limit_face_checks(device, read)
         try:
             person = identity.verify(read, face_threshold=self.settings.face_threshold,
                                      today=identity.beijing_today())
@@ -140,6 +143,16 @@ class KioskAdapter(Adapter):
                 "expires_in": issued.expires_in}
         screen = welcome_screen(holder_of(actor), self.settings.idle_timeout_s)
         return self.respond(protocol.success(self.profile, data, screen, None))
+
+    async def _limit_face_checks(self, device: DeviceKeys, read: identity.SessionRequest) -> None:
+        """Each session is an ID card and face check: bounded per terminal and per card, so neither a
+        stolen terminal key nor a found card can try faces without end."""
+        state, name = self.gateway.state, self.context.name
+        await limit_attempts(state, attempt_key("face-device", name, device.device_id),
+                             self.settings.face_checks_per_device, "face checks at this terminal")
+        card = self.gateway.pseudonyms.person("ID_CARD", normalise_id_number(read.id_card.id_number))
+        await limit_attempts(state, attempt_key("face-card", name, card), self.settings.face_checks_per_card,
+                             "face checks for this ID card")
 
     async def end_session(self, request: Request) -> Response:
         """The card was taken out: the session and the person's data in the state store are gone."""
