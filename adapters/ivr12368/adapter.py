@@ -146,8 +146,12 @@ class Ivr12368Adapter(Adapter):
         return self._respond(step)
 
     async def _vxml_step(self, request: Request) -> Response:
+        # Authenticated from the headers and the URL alone, before a byte of the body is parsed.
+        call_id = self._authenticate_vxml(request)
         fields = await _vxml_fields(request)
-        self._authenticate_vxml(request, fields)
+        if call_id is not None and (fields.get("call_id") != call_id or fields.get("event") == Event.START.value):
+            # A call token is good for its own call only, and a call is only ever started with the IVR token.
+            raise GatewayError(ErrorCode.UNAUTHENTICATED, "missing or wrong IVR token or call token")
         step_request = parse_step(fields)
         step = await self._advance(request, step_request)
         return self._respond(step)
@@ -321,17 +325,16 @@ class Ivr12368Adapter(Adapter):
             offered = request.query_params.get(TOKEN_PARAM)
         return offered is not None and hmac.compare_digest(offered.encode(), self._token)
 
-    def _authenticate_vxml(self, request: Request, fields: dict[str, str]) -> None:
+    def _authenticate_vxml(self, request: Request) -> str | None:
         """The IVR token on a call's first request; afterwards the signed per-call token of the submit URL
-        (a VoiceXML browser cannot add headers to a ``<submit>``). A call is only ever started with the
-        IVR token."""
+        (a VoiceXML browser cannot add headers to a ``<submit>``), which carries the call id too. None
+        for the IVR token, else the call id the call token is good for."""
         if self._ivr_token_ok(request, allow_query=True):
-            return
+            return None
         call_token = request.query_params.get(CALL_TOKEN_PARAM, "")
-        call_id = fields.get("call_id", "")
-        if (call_token and fields.get("event") != Event.START.value
-                and check_call_token(self._call_key, self.context.name, call_id, call_token, time.time())):
-            return
+        call_id = request.query_params.get("call_id", "")
+        if call_token and check_call_token(self._call_key, self.context.name, call_id, call_token, time.time()):
+            return call_id
         raise GatewayError(ErrorCode.UNAUTHENTICATED, "missing or wrong IVR token or call token")
 
     # --- demo ------------------------------------------------------------------------------------
