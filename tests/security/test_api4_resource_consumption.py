@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
+from adapters.ivr12368.protocol import error_prompt
 from adapters.kiosk.sign_request import signed_headers
 from gateway.errors import ErrorCode, GatewayError
 from gateway.uploads import OFD_SCAN_ENTRIES, sniff
@@ -262,3 +263,25 @@ async def test_unsigned_json_is_not_parsed(stack: Stack, client: httpx.AsyncClie
 
 
 assert {d.channel for d in DRIVERS} >= set(FORGED_ANSWERS) - {"api"}
+
+
+BILLION_LAUGHS = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+                  + b"".join(b'<!ENTITY lol%d "%s">' % (i, b"&lol%d;" % (i - 1) * 10 if i > 1 else b"&lol;" * 10)
+                             for i in range(1, 10))
+                  + b"]><lolz>&lol9;</lolz>")
+
+
+async def test_billion_laughs_is_never_expanded(stack: Stack, client: httpx.AsyncClient) -> None:
+    """No route parses XML: an entity bomb is refused as what it is, a body of the wrong type."""
+    ivr = driver("ivr12368")
+    token = ivr.env()[next(iter(ivr.env()))]
+    async with probing_health(stack.gateway_url, "billion laughs") as probe:
+        vxml = await client.post(f"{stack.gateway_url}/channels/ivr12368/vxml", params={"token": token},
+                                 content=BILLION_LAUGHS, headers={"Content-Type": "application/xml"})
+        api = await client.post(f"{stack.gateway_url}/api/v1/fees/calculate", content=BILLION_LAUGHS,
+                                headers={"Content-Type": "application/xml"})
+    # the IVR's channel: HTTP 200, the problem spoken in VoiceXML and the call ended
+    assert vxml.status_code == 200 and vxml.headers["content-type"].startswith("application/voicexml+xml")
+    assert error_prompt(ErrorCode.UNSUPPORTED_MEDIA_TYPE) in vxml.text and "<disconnect" in vxml.text
+    assert (api.status_code, api.json()["code"]) == (400, "VALIDATION_FAILED")
+    assert probe.worst < HEALTHZ_BOUND_S
