@@ -2,9 +2,10 @@
 
 Staff authenticate like every canonical caller, with a JWT from a trusted issuer; a staff token
 carries ``roles: ["court_staff"]`` and ``court`` and reaches only that court's admin routes. To
-anyone else the route does not exist: a citizen's token, or staff asking for another court, get
-the same 404 ``NOT_FOUND`` as an unknown path, so the admin surface cannot be probed and one
-court's staff learn nothing about another court's work. No token is 401 as everywhere.
+anyone else the route does not exist: no token, a malformed, expired or foreign token, a citizen's
+token, or staff asking for another court all get the same 404 ``NOT_FOUND`` as an unknown path, so
+the admin surface cannot be probed and one court's staff learn nothing about another court's work
+(issue 14, finding 8).
 
 Query: ``court`` (defaults to the staff member's court), ``status`` (``running``, ``overdue``,
 ``paused``; comma-separated; all by default), ``limit`` (1-1000, default 200). Every view is
@@ -75,9 +76,11 @@ class SlaBoard:
         return [Route(SLA_BOARD_PATH, endpoint, methods=["GET"])]
 
     async def view(self, request: Request) -> Response:
-        actor = await self._api.authenticate(request, required=True)
-        assert actor is not None
-        if actor.staff_court is None:
+        try:
+            actor = await self._api.authenticate(request, required=True)
+        except GatewayError:
+            raise _not_found() from None
+        if actor is None or actor.staff_court is None:
             raise _not_found()
         court = request.query_params.get("court") or actor.staff_court
         if court != actor.staff_court or court not in self._court_names:

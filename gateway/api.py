@@ -24,7 +24,7 @@ from gateway.http_io import bearer_token, json_bytes, read_json_object, request_
 from gateway.issuers import IssuerVerifier
 from gateway.logs import get_logger
 from gateway.pipeline import BinaryAnswer, Call, ChannelPolicy, Outcome
-from gateway.uploads import read_upload
+from gateway.uploads import SpooledUpload, read_upload
 
 _log = get_logger("court_gateway.api")
 PROBLEM_JSON = "application/problem+json"
@@ -85,7 +85,13 @@ class CanonicalApi:
         request_id = request_id_for(request)
         actor = await self.authenticate(request, op.needs_actor)
         args = await self._arguments(op, request)
-        attachment = await read_upload(request) if op.id == "uploads.create" else None
+        if op.id == "uploads.create":
+            async with self.gateway.upload_slots.hold(request):
+                return await self._run(op, request, request_id, actor, args, await read_upload(request))
+        return await self._run(op, request, request_id, actor, args, None)
+
+    async def _run(self, op: Operation, request: Request, request_id: str, actor: Actor | None,
+                   args: dict[str, Any], attachment: SpooledUpload | None) -> Response:
         call = Call(operation=op, channel=self.policy, credential=actor, args=args, request_id=request_id,
                     idempotency_key=request.headers.get("idempotency-key"), attachment=attachment)
         try:

@@ -29,8 +29,9 @@ from gateway.actor import Pseudonyms
 from gateway.api import CanonicalApi, json_response, problem_response
 from gateway.audit import AuditTrail
 from gateway.background import BackgroundJob, JobRunner
+from gateway.case_passwords import PasswordGuard
 from gateway.channels import Adapter, ChannelContext, discover_adapters
-from gateway.config import ConfigError, ConfigProblem, GatewayConfig, load_config
+from gateway.config import ConfigError, ConfigProblem, CourtSettings, GatewayConfig, StaffRole, load_config
 from gateway.console import console_routes
 from gateway.core import Gateway
 from gateway.court_client import CourtTransport, TransportSettings
@@ -48,6 +49,7 @@ from gateway.sessions import SessionStore
 from gateway.sla.service import SlaService
 from gateway.state import StateStore, open_state
 from gateway.tokens import ActorTokenSigner, SessionTokens
+from gateway.uploads import UploadSlots
 
 _log = get_logger("court_gateway.app")
 RETIRE_AFTER_S = 30.0  # in-flight requests on a replaced runtime get this long to finish
@@ -78,6 +80,12 @@ def channel_policy(name: str, settings: Any) -> ChannelPolicy:
         per_actor=RateLimit(limits.per_actor.count, limits.per_actor.period_s),
         per_channel=RateLimit(limits.per_channel.count, limits.per_channel.period_s),
     )
+
+
+def _all_contacts(court: CourtSettings) -> tuple[str, ...]:
+    """Every staff phone a court configured: who hears that its case query passwords paused."""
+    roles: tuple[StaffRole, ...] = ("division_head", "vice_president", "president")
+    return tuple(dict.fromkeys(phone for role in roles for phone in court.contacts.phones(role)))
 
 
 def _transports(config: GatewayConfig) -> dict[str, CourtTransport]:
@@ -112,9 +120,14 @@ class Runtime:
         self.signer = ActorTokenSigner(gw.signing_key.value, [k.value for k in gw.previous_signing_keys_env])
         pipeline = Pipeline(state, courts, self.signer)
         pseudonyms = Pseudonyms(gw.pseudonym_key)
-        sessions = SessionStore(state, SessionTokens(gw.secret.value_bytes))
+        sessions = SessionStore(state, SessionTokens(gw.secret.value_bytes), pipeline.sessions)
         sms = SmsSender(config.notify.sms, state, http) if config.notify.sms is not None else None
-        self.gateway = Gateway(pipeline, sessions, pseudonyms, state, http, audit, sms)
+        budget = gw.password_failures_per_court
+        passwords = PasswordGuard(state, per_court=budget.count, period_s=budget.period_s, sms=sms,
+                                  contacts={code: _all_contacts(court) for code, court in config.courts.items()},
+                                  court_names={code: court.name for code, court in config.courts.items()})
+        self.gateway = Gateway(pipeline, sessions, pseudonyms, state, http, audit, sms,
+                               upload_slots=UploadSlots(gw.uploads_per_client), passwords=passwords)
         self.audit = audit
         self.sla = SlaService(config, state, sms)
         self.gateway.listeners.extend(self.sla.listeners)

@@ -81,6 +81,7 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--case-no", default=None, help="a case of a test participant, for the participant checks")
     verify.add_argument("--name", default=None, help="the test participant's name")
     verify.add_argument("--id-number", default=None, help="the test participant's ID number")
+    verify.add_argument("--password", default=None, help="that case's query password (12368), for the password checks")
     return parser
 
 
@@ -161,7 +162,7 @@ def _main(argv: Sequence[str] | None) -> int:
         from reference_court.verify import run_verify_backend_cli
 
         return run_verify_backend_cli(args.url, args.court, args.jwks_port, case_no=args.case_no, name=args.name,
-                                      id_number=args.id_number)
+                                      id_number=args.id_number, password=args.password)
     return 2
 
 

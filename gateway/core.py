@@ -15,6 +15,7 @@ import httpx
 
 from gateway.actor import Actor, Pseudonyms
 from gateway.audit import AuditRecord, AuditTrail
+from gateway.case_passwords import PasswordGuard
 from gateway.catalog import Access, Operation, get_operation
 from gateway.errors import ErrorCode, GatewayError
 from gateway.logs import get_logger, request_line
@@ -25,6 +26,7 @@ from gateway.recent import RECENT
 from gateway.sessions import SessionStore
 from gateway.signing import NonceGuard
 from gateway.state import StateStore
+from gateway.uploads import UploadSlots
 
 _log = get_logger("court_gateway.request")
 _METRICS = RequestMetrics()
@@ -56,9 +58,16 @@ class Gateway:
     #: told of every write the gateway accepted (answered or queued), e.g. to start SLA timers
     listeners: list[WriteListener] = field(default_factory=list)
     nonces: NonceGuard = field(init=False)
+    #: uploads in flight per client address (gateway.uploads_per_client)
+    upload_slots: UploadSlots = field(default_factory=UploadSlots)
+    #: the court-wide failure budget of case query passwords (gateway.password_failures_per_court)
+    passwords: PasswordGuard | None = None
 
     def __post_init__(self) -> None:
         self.nonces = NonceGuard(self.state)
+        if self.passwords is None:
+            self.passwords = PasswordGuard(self.state, per_court=30, period_s=3600, sms=self.sms, contacts={},
+                                           court_names={})
 
     async def execute(self, call: Call) -> Outcome:
         started = time.perf_counter()

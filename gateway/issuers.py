@@ -138,8 +138,8 @@ class IssuerVerifier:
             raise GatewayError(ErrorCode.UNAUTHENTICATED, "token not yet valid")
 
     def _to_actor(self, issuer: TrustedIssuer, claims: dict[str, Any]) -> Actor:
-        roles = claims.get(issuer.roles_claim) or []
-        staff_court = str(claims["court"]) if "court_staff" in roles and claims.get("court") else None
+        staff_court = str(claims["court"]) if STAFF_ROLE in _roles(claims.get(issuer.roles_claim)) \
+            and claims.get("court") else None
         acr = str(claims.get("acr", "L1"))
         if acr not in ("L1", "L2", "L3"):
             acr = "L1"
@@ -153,3 +153,17 @@ class IssuerVerifier:
         account = f"{issuer.issuer}#{claims.get('sub', '')}"
         return Actor(sub=self._pseudonyms.account(API_CHANNEL, account), assurance="L1", channel=API_CHANNEL,
                      staff_court=staff_court)
+
+
+STAFF_ROLE = "court_staff"
+
+
+def _roles(claim: object) -> frozenset[str]:
+    """The roles a claim names, each matched exactly: a list of strings, or one space-separated
+    string (as some identity providers send scopes). ``"not_court_staff_member"`` is not
+    ``court_staff`` (issue 14, finding 6: a substring test let it pass)."""
+    if isinstance(claim, str):
+        return frozenset(claim.split())
+    if isinstance(claim, (list, tuple)):
+        return frozenset(role for role in claim if isinstance(role, str))
+    return frozenset()

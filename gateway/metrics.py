@@ -24,6 +24,11 @@ UPSTREAM_SECONDS = Histogram("court_gateway_upstream_seconds", "Time waiting for
 COURT_UP = Gauge("court_gateway_court_up", "1 when the court's health check last passed", ["court"],
                  multiprocess_mode="max")
 STATE_UP = Gauge("court_gateway_state_up", "1 when the state store answers", multiprocess_mode="min")
+CASE_PASSWORD_FAILURES = Counter("court_gateway_case_password_failures_total",
+                                 "Wrong case query passwords, by court (all callers and channels together)", ["court"])
+CASE_PASSWORD_PAUSES = Counter("court_gateway_case_password_pauses_total",
+                               "Times a court's case query password service paused after its failure budget ran out",
+                               ["court"])
 CONFIG_RELOADS = Counter("court_gateway_config_reloads_total", "Config reloads by outcome", ["outcome"])
 
 # --- time limits, court events and citizen notifications (docs/sla.md, docs/events.md) ---------------

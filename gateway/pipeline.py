@@ -77,7 +77,7 @@ from gateway.resilience.outbox import (
 from gateway.resilience.retry import CallMode
 from gateway.state import HotPath, RateCheck, RateDecision, StateStore, StateUnavailable
 from gateway.tokens import ActorTokenSigner
-from gateway.uploads import SpooledUpload, describe, upload_key
+from gateway.uploads import SpooledUpload, describe, recognise, upload_key
 
 PARTICIPANT_TTL_S = 120  # "cached briefly": a party who leaves the case loses access within two minutes
 NON_PARTICIPANT_TTL_S = 30
@@ -208,6 +208,7 @@ class Pipeline:
         if not call.channel.offers(op.id):
             raise GatewayError(ErrorCode.SERVICE_NOT_ENABLED, f"{op.id} is not offered on this channel")
         args = validate_args(op, call.args)
+        _warn_of_manual_review(op, args, call.request_id)
         target = await self._route(op, args)
         actor, rate, participant = await self._hot_path(call, target)
         self._check_assurance(op, actor)
@@ -466,8 +467,11 @@ class Pipeline:
                      deferred_access: bool = False) -> Outcome:
         op = call.operation
         assert actor is not None
-        if call.attachment is not None and not call.idempotency_key:
-            call.idempotency_key = upload_key(call.attachment)
+        if call.attachment is not None:
+            # The file's type is read only now, once the sender is known (nothing of an upload is
+            # parsed for an unauthenticated caller: QUALITY.md security item 4).
+            await recognise(call.attachment)
+            call.idempotency_key = call.idempotency_key or upload_key(call.attachment)
         key = check_key(call.idempotency_key, call.idempotency_field)
         printed = dict(args, attachment=describe(call.attachment)) if call.attachment else args
         try:
@@ -707,6 +711,16 @@ def validate_args(op: Operation, raw: Mapping[str, Any]) -> dict[str, Any]:
     except ValidationError as exc:
         raise validation_error(exc) from None
     return model.model_dump(mode="json", exclude_none=True)
+
+
+def _warn_of_manual_review(op: Operation, args: dict[str, Any], request_id: str) -> None:
+    """A USCC that fails only its check character goes to the court flagged for review by hand
+    (DOMAIN.md section 3); the log says where, never the number."""
+    for role in ("plaintiffs", "defendants", "third_parties", "applicants", "respondents"):
+        for index, party in enumerate(args.get(role) or []):
+            if isinstance(party, dict) and party.get("review") == "manual":
+                _log.warning("id number sent for manual review", operation=op.id, field=f"{role}[{index}].id_number",
+                             reason="USCC check character", request_id=request_id)
 
 
 def validation_error(exc: ValidationError) -> GatewayError:

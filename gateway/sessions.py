@@ -16,6 +16,7 @@ import orjson
 from gateway.actor import Actor
 from gateway.errors import ErrorCode, GatewayError
 from gateway.pipeline import SessionRef, session_key
+from gateway.resilience.local_limits import SessionCache
 from gateway.state import StateStore, StateUnavailable
 from gateway.tokens import SessionTokens
 
@@ -30,9 +31,12 @@ class IssuedSession:
 
 
 class SessionStore:
-    def __init__(self, state: StateStore, tokens: SessionTokens) -> None:
+    def __init__(self, state: StateStore, tokens: SessionTokens, cache: SessionCache | None = None) -> None:
         self._state = state
         self._tokens = tokens
+        #: the pipeline's per-process copy of recently seen sessions (it serves reads while the state
+        #: store is down): a session ended here must leave it at once
+        self._cache = cache
 
     async def open(
         self, actor: Actor, *, ttl_s: int = DEFAULT_SESSION_TTL_S, idle_timeout_s: int | None = None,
@@ -67,6 +71,10 @@ class SessionStore:
         return Actor.from_record(orjson.loads(raw))
 
     async def end(self, ref: SessionRef) -> None:
+        # First, and whatever the state store says: a logged-out session must not come back from this
+        # process's copy while the store is down (issue 14, finding 5).
+        if self._cache is not None:
+            self._cache.forget(ref.sid)
         try:
             await self._state.delete(ref.state_key)
         except StateUnavailable:

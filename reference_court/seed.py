@@ -25,7 +25,12 @@ import yaml
 
 from gateway.domain.case_numbers import CaseNumberError, parse_case_number
 from gateway.domain.courts import GUANGZHOU_COURTS
-from gateway.domain.id_numbers import is_valid_resident_id, normalise_mobile, uscc_checksum_ok
+from gateway.domain.id_numbers import (
+    check_id_number,
+    is_valid_resident_id,
+    normalise_mobile,
+    uscc_checksum_ok,
+)
 from reference_court import timeutil
 
 ROLES: dict[str, str] = {
@@ -76,7 +81,7 @@ HEARING_MODES = frozenset({"in_person", "online"})
 HEARING_STATUSES = frozenset({"SCHEDULED", "NOTIFIED", "CHECKED_IN", "IN_SESSION", "ADJOURNED", "CONCLUDED"})
 FEE_STATUSES = frozenset({"ASSESSED", "PENDING", "PAID", "OVERDUE"})
 JUDGMENT_KINDS = frozenset({"judgment", "ruling", "mediation"})
-ID_TYPES = frozenset({"ID_CARD", "USCC", "PASSPORT", "HMT_PERMIT"})
+ID_TYPES = frozenset({"ID_CARD", "USCC", "PASSPORT", "HMT_PERMIT", "FOREIGN_PR"})
 
 _PASSWORD = re.compile(r"^\d{6}$")
 _RELATIVE = re.compile(r"^today(?:(?P<sign>[+-])(?P<days>\d{1,4}))?(?: (?P<hh>\d{2}):(?P<mm>\d{2}))?$")
@@ -312,8 +317,10 @@ def _check_id(reader: _Reader, id_type: str, id_number: str, where: str) -> None
         raise reader.fail(f"{where}.id_number", "fails the GB 11643 check")
     if id_type == "USCC" and not uscc_checksum_ok(id_number):
         raise reader.fail(f"{where}.id_number", "fails the GB 32100 check")
-    if id_type in ("PASSPORT", "HMT_PERMIT") and not _OTHER_ID.match(id_number):
+    if id_type == "PASSPORT" and not _OTHER_ID.match(id_number):
         raise reader.fail(f"{where}.id_number", "expected 5-20 letters or digits")
+    if id_type in ("HMT_PERMIT", "FOREIGN_PR") and check_id_number(id_type, id_number).problem is not None:
+        raise reader.fail(f"{where}.id_number", "not a number of this document type (DOMAIN.md section 3)")
 
 
 def _person(reader: _Reader, obj: dict[str, Any], where: str) -> Person:

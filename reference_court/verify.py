@@ -11,7 +11,10 @@ a stranger gets 404 on ``access``; a missing case is a NOT_FOUND problem; a
 malformed case number is an INVALID_CASE_NUMBER problem; upper-case
 percent-encoding of case numbers is understood; a write without
 ``Idempotency-Key`` is refused and the same key twice gives the same record;
-and, given a participant and their case, ``access`` and the ``progress`` shape.
+the case query password check requires ``serial`` and answers 404 for a wrong
+password; given a participant and their case, ``access`` and the ``progress``
+shape; given that case's query password too, it opens that case for its serial
+number and for no other serial.
 One consultation marked "[verify-backend]" is created at the court.
 """
 
@@ -37,7 +40,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from gateway.domain.case_numbers import normalise
+from gateway.domain.case_numbers import normalise, parse_case_number
 from gateway.domain.id_numbers import resident_id_check_char
 from gateway.models import ProgressResult
 from reference_court.serving import serve_in_loop
@@ -152,8 +155,9 @@ def progress_issue(body: Any, case_no: str) -> str | None:
 
 class Checker:
     def __init__(self, client: httpx.AsyncClient, base_url: str, key: ECKey, participant: Participant | None,
-                 case_no: str | None) -> None:
+                 case_no: str | None, password: str | None = None) -> None:
         self.client = client
+        self.password = password
         self.base = base_url.rstrip("/")
         self.key = key
         self.participant = participant
@@ -277,10 +281,50 @@ class Checker:
         return CheckResult("same Idempotency-Key twice: one record", "pass" if ok else "fail",
                            f"HTTP {first}/{second}, consultation_id {id1} / {id2}")
 
+    # --- case query passwords (CONTRACTS.md section 5) --------------------------------------------
+
+    async def _verify_password(self, body: dict[str, Any]) -> httpx.Response:
+        return await self.client.post(f"{self.base}/api/v1/case-query-passwords/verify", json=body,
+                                      headers=self.headers())
+
+    def _serial(self) -> str:
+        return str(parse_case_number(self.sample_case()).sequence)
+
+    async def password_needs_serial(self) -> CheckResult:
+        response = await self._verify_password({"password": f"{random.randint(0, 999_999):06d}",
+                                                "caller": "13800000000"})
+        issue = problem_issue(response, 400, "VALIDATION_FAILED")
+        return CheckResult("password check without serial refused", "fail" if issue else "pass",
+                           issue or "400 (a guess cannot match any case of the court)")
+
+    async def wrong_password(self) -> CheckResult:
+        wrong = f"{random.randint(0, 999_999):06d}"
+        if wrong == self.password:
+            wrong = f"{(int(wrong) + 1) % 1_000_000:06d}"
+        response = await self._verify_password({"password": wrong, "caller": "13800000000", "serial": self._serial()})
+        issue = problem_issue(response, 404, "NOT_FOUND")
+        return CheckResult("wrong case query password: 404", "fail" if issue else "pass", issue or "404 NOT_FOUND")
+
+    async def password_opens_its_serial_only(self) -> CheckResult:
+        name = "case query password opens its case's serial only"
+        if not (self.password and self.case_no):
+            return CheckResult(name, "skip", "no --case-no / --password given")
+        serial = self._serial()
+        right = await self._verify_password({"password": self.password, "caller": "13800000000", "serial": serial})
+        body = _json(right)
+        if right.status_code != 200 or not isinstance(body, dict) or body.get("case_no") != self.case_no:
+            return CheckResult(name, "fail", f"HTTP {right.status_code} for the right serial")
+        other = await self._verify_password({"password": self.password, "caller": "13800000000",
+                                             "serial": str(int(serial) + 1)})
+        issue = problem_issue(other, 404, "NOT_FOUND")
+        return CheckResult(name, "fail" if issue else "pass",
+                           f"another serial: {issue}" if issue else "200 for its serial, 404 for another")
+
     def plan(self) -> list[Callable[[], Awaitable[CheckResult]]]:
         return [self.unauthenticated, self.wrong_audience, self.foreign_key, self.stranger_access,
                 self.missing_case, self.bad_case_number, self.upper_case_encoding, self.participant_access,
-                self.participant_progress, self.write_without_key, self.write_dedupe]
+                self.participant_progress, self.write_without_key, self.write_dedupe, self.password_needs_serial,
+                self.wrong_password, self.password_opens_its_serial_only]
 
     async def run(self) -> list[CheckResult]:
         results = [await self._safely("health", self.health)]
@@ -306,6 +350,7 @@ async def verify_backend(
     court_code: str | None = None,
     participant: Participant | None = None,
     case_no: str | None = None,
+    password: str | None = None,
     timeout: float = 10.0,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> list[CheckResult]:
@@ -313,7 +358,7 @@ async def verify_backend(
     key = load_signing_key(signing_key, kid)
     async with httpx.AsyncClient(timeout=timeout, follow_redirects=False, trust_env=False,
                                  transport=transport) as client:
-        checker = Checker(client, base_url, key, participant, case_no)
+        checker = Checker(client, base_url, key, participant, case_no, password)
         checker.court = court_code or ""
         return await checker.run()
 
@@ -355,6 +400,7 @@ def run_verify_backend_cli(
     name: str | None = None,
     id_number: str | None = None,
     id_type: str = "ID_CARD",
+    password: str | None = None,
     key_pem: str | None = None,
     kid: str | None = None,
     host: str = "127.0.0.1",
@@ -369,7 +415,7 @@ def run_verify_backend_cli(
             print(f"Publishing the checker's key at {root}/.well-known/jwks.json (kid {key_id});")
             print(f"the court under test must trust it (reference court: --gateway {root}).\n", flush=True)
             return await verify_backend(url, signing_key=key, kid=key_id, court_code=court,
-                                        participant=participant, case_no=case_no)
+                                        participant=participant, case_no=case_no, password=password)
 
     results = asyncio.run(main())
     print(format_results(results))

@@ -162,10 +162,12 @@ def test_verify_backend_against_the_reference_court() -> None:
                 time.sleep(0.1)
         result = run("verify-backend", f"http://127.0.0.1:{court_port}/yue0106", "--court", "粤0106",
                      "--jwks-port", str(jwks_port), "--case-no", "（2026）粤0106民初22468号", "--name", "张伟",
-                     "--id-number", "440106199001011235")
+                     "--id-number", "440106199001011235", "--password", "260615")
         assert result.returncode == 0, result.stdout + result.stderr
         assert "0 failed" in result.stdout and "SKIP" not in result.stdout
         assert "PASS    progress: shape for a participant" in result.stdout
+        assert "PASS    case query password opens its case's serial only" in result.stdout
+        assert "PASS    password check without serial refused" in result.stdout
     finally:
         court.terminate()
         court.wait(10)

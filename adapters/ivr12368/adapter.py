@@ -56,7 +56,7 @@ from adapters.ivr12368.protocol import (
 from adapters.ivr12368.settings import IvrSettings
 from adapters.ivr12368.speech import callback_spoken, fees_spoken, progress_spoken
 from gateway.actor import Actor, account_actor
-from gateway.case_passwords import court_for_digits, verify_case_password
+from gateway.case_passwords import PasswordGuard, caller_number, court_for_digits, verify_case_password
 from gateway.channels import Adapter, ChannelContext, Decoded, DemoKit
 from gateway.domain.case_numbers import CaseNumberError, parse_case_number
 from gateway.domain.id_numbers import normalise_mobile
@@ -146,8 +146,12 @@ class Ivr12368Adapter(Adapter):
         return self._respond(step)
 
     async def _vxml_step(self, request: Request) -> Response:
+        # Authenticated from the headers and the URL alone, before a byte of the body is parsed.
+        call_id = self._authenticate_vxml(request)
         fields = await _vxml_fields(request)
-        self._authenticate_vxml(request, fields)
+        if call_id is not None and (fields.get("call_id") != call_id or fields.get("event") == Event.START.value):
+            # A call token is good for its own call only, and a call is only ever started with the IVR token.
+            raise GatewayError(ErrorCode.UNAUTHENTICATED, "missing or wrong IVR token or call token")
         step_request = parse_step(fields)
         step = await self._advance(request, step_request)
         return self._respond(step)
@@ -321,17 +325,16 @@ class Ivr12368Adapter(Adapter):
             offered = request.query_params.get(TOKEN_PARAM)
         return offered is not None and hmac.compare_digest(offered.encode(), self._token)
 
-    def _authenticate_vxml(self, request: Request, fields: dict[str, str]) -> None:
+    def _authenticate_vxml(self, request: Request) -> str | None:
         """The IVR token on a call's first request; afterwards the signed per-call token of the submit URL
-        (a VoiceXML browser cannot add headers to a ``<submit>``). A call is only ever started with the
-        IVR token."""
+        (a VoiceXML browser cannot add headers to a ``<submit>``), which carries the call id too. None
+        for the IVR token, else the call id the call token is good for."""
         if self._ivr_token_ok(request, allow_query=True):
-            return
+            return None
         call_token = request.query_params.get(CALL_TOKEN_PARAM, "")
-        call_id = fields.get("call_id", "")
-        if (call_token and fields.get("event") != Event.START.value
-                and check_call_token(self._call_key, self.context.name, call_id, call_token, time.time())):
-            return
+        call_id = request.query_params.get("call_id", "")
+        if call_token and check_call_token(self._call_key, self.context.name, call_id, call_token, time.time()):
+            return call_id
         raise GatewayError(ErrorCode.UNAUTHENTICATED, "missing or wrong IVR token or call token")
 
     # --- demo ------------------------------------------------------------------------------------
@@ -351,7 +354,9 @@ class _CallEffects:
         self._request = request
         self._caller = caller
         gateway = adapter.gateway
-        self._pseudonym = gateway.pseudonyms.account(adapter.context.name, "tel:" + (caller or "withheld"))
+        # One number in one form (+86 or not): a caller cannot dodge its lockout by the way it dials.
+        self._number = caller_number(caller)
+        self._pseudonym = gateway.pseudonyms.account(adapter.context.name, "tel:" + (self._number or "withheld"))
 
     @property
     def _names(self) -> dict[str, str]:
@@ -366,6 +371,20 @@ class _CallEffects:
     def _lock_key(self) -> str:
         return f"ivr:{self._adapter.context.name}:lock:{self._pseudonym}"
 
+    def caller_withheld(self) -> bool:
+        return self._number is None
+
+    def _guard(self) -> PasswordGuard:
+        guard = self._adapter.gateway.passwords
+        assert guard is not None
+        return guard
+
+    async def court_paused(self, court: str) -> bool:
+        return await self._guard().paused(court)
+
+    async def court_password_failed(self, court: str) -> bool:
+        return await self._guard().failed(court)
+
     async def caller_locked(self) -> bool:
         try:
             return await self._adapter.gateway.state.get(self._lock_key()) is not None
@@ -373,13 +392,15 @@ class _CallEffects:
             # Without the shared lockout, password guessing could not be cut off: refuse case services.
             raise GatewayError(ErrorCode.SERVICE_UNAVAILABLE, "state store unavailable", retry_after=5) from None
 
-    async def verify_password(self, court: str, password: str) -> dict[str, Any] | None:
+    async def verify_password(self, court: str, serial: str, password: str) -> dict[str, Any] | None:
         adapter = self._adapter
-        mobile = normalise_mobile(self._caller) if self._caller else None
+        assert self._number is not None  # withheld callers never reach a password
+        mobile = normalise_mobile(self._number)
         caller = account_actor(adapter.gateway.pseudonyms, channel=adapter.context.name,
-                               account="tel:" + (self._caller or "withheld"), phone=mobile)
-        actor = await verify_case_password(adapter.gateway, court=court, password=password, caller=caller,
-                                           caller_number=self._caller, request_id=request_id_for(self._request))
+                               account="tel:" + self._number, phone=mobile)
+        actor = await verify_case_password(adapter.gateway, court=court, serial=serial, password=password,
+                                           caller=caller, caller_number=self._number,
+                                           request_id=request_id_for(self._request))
         return actor.to_record() if actor is not None else None
 
     async def password_failed(self) -> bool:

@@ -26,17 +26,20 @@ class SampleCaller:
     phone: str
     case_no: str
     court_digits: str
+    serial: str  # the digits before 号
     password: str
 
 
 def sample_caller() -> SampleCaller:
     """A demo person with a case query password for a case whose number carries its court code."""
+    from gateway.domain.case_numbers import parse_case_number
     from reference_court.seed import DEMO_PASSWORDS, DEMO_PEOPLE
 
     for password, (court, case_no, person_key) in DEMO_PASSWORDS.items():
         if court in case_no:
             person = DEMO_PEOPLE[person_key]
-            return SampleCaller(person.name, person.phone, case_no, court[1:], password)
+            serial = str(parse_case_number(case_no).sequence)
+            return SampleCaller(person.name, person.phone, case_no, court[1:], serial, password)
     raise LookupError("the demo seed lists no case query password for a modern case number")
 
 
@@ -74,11 +77,12 @@ def _notes(stand_in_url: str, token: str) -> list[str]:
     return [
         f"12368 hotline (/channels/{CHANNEL}): IVR token {TOKEN_ENV}={token}",
         (f"  sample caller {sample.name} {sample.phone}, case {sample.case_no}: "
-        f"court digits {sample.court_digits}, case query password {sample.password}"),
+        f"court digits {sample.court_digits}, serial number {sample.serial}, case query password {sample.password}"),
         "  A whole call in the JSON dialect (1 progress, 2 judge callback, 3 fees, 0 agent):",
         step("start", caller=sample.phone, called="12368"),
         step("input", "1"),
         step("input", sample.court_digits + "#"),
+        step("input", sample.serial + "#"),
         step("input", sample.password + "#"),
         step("hangup"),
         (f"  VoiceXML browsers start at {gateway}/channels/{CHANNEL}/vxml?token={token} (form fields call_id, caller, "

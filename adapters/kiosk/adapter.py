@@ -26,7 +26,6 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
-from starlette.types import Message, Receive
 
 from adapters.kiosk import identity, protocol
 from adapters.kiosk.devices import DeviceKeys, DeviceRegistry
@@ -47,14 +46,16 @@ from adapters.kiosk.screens import (
 from adapters.kiosk.settings import KioskSettings
 from adapters.kiosk.standins import demo_kit
 from gateway.actor import Actor, person_actor
+from gateway.attempts import attempt_key, limit_attempts
 from gateway.catalog import Operation
 from gateway.channels import Adapter, ChannelContext, Decoded, DemoKit
+from gateway.domain.id_numbers import normalise_id_number
 from gateway.errors import ErrorCode, FieldError, GatewayError
 from gateway.http_io import json_bytes, parse_json_object, read_body, request_id_for, set_outcome_headers
 from gateway.logs import get_logger
 from gateway.pipeline import Credential, Outcome, SessionRef
 from gateway.signing import check_timestamp, parse_timestamp
-from gateway.uploads import SpooledUpload, read_upload
+from gateway.uploads import SpooledUpload, parse_upload, spool_body
 from gateway.wire import json_result
 
 _log = get_logger("court_gateway.kiosk")
@@ -123,6 +124,7 @@ class KioskAdapter(Adapter):
         body = await read_body(request)
         device = await self.signed_device(request, protocol.body_digest(body))
         read = identity.parse_request(parse_json_object(body, allow_empty=False))
+        await self._limit_face_checks(device, read)
         try:
             person = identity.verify(read, face_threshold=self.settings.face_threshold,
                                      today=identity.beijing_today())
@@ -142,6 +144,16 @@ class KioskAdapter(Adapter):
                 "expires_in": issued.expires_in}
         screen = welcome_screen(holder_of(actor), self.settings.idle_timeout_s)
         return self.respond(protocol.success(self.profile, data, screen, None))
+
+    async def _limit_face_checks(self, device: DeviceKeys, read: identity.SessionRequest) -> None:
+        """Each session is an ID card and face check: bounded per terminal and per card, so neither a
+        stolen terminal key nor a found card can try faces without end."""
+        state, name = self.gateway.state, self.context.name
+        await limit_attempts(state, attempt_key("face-device", name, device.device_id),
+                             self.settings.face_checks_per_device, "face checks at this terminal")
+        card = self.gateway.pseudonyms.person("ID_CARD", normalise_id_number(read.id_card.id_number))
+        await limit_attempts(state, attempt_key("face-card", name, card), self.settings.face_checks_per_card,
+                             "face checks for this ID card")
 
     async def end_session(self, request: Request) -> Response:
         """The card was taken out: the session and the person's data in the state store are gone."""
@@ -191,11 +203,22 @@ class KioskAdapter(Adapter):
         """A document scanned at the kiosk, streamed to the court like any upload (never held whole)."""
         headers = DeviceHeaders.of(request.headers)
         self.devices.lookup(headers.device_id)  # an unknown device gets no chance to send 20 MiB
-        digest = hashlib.sha256()
-        spooled = await read_upload(Request(request.scope, hashing(request.receive, digest)))
+        async with self.gateway.upload_slots.hold(request):
+            digest = hashlib.sha256()
+            raw = await spool_body(request, digest.update)
+            try:
+                # The signature covers the raw body: checked before a byte of it is parsed.
+                device = await self.signed_device(request, digest.hexdigest(), headers)
+                credential = self.session_of(request, device)
+            except BaseException:
+                raw.close()
+                raise
+            spooled = await parse_upload(request, raw)
+            return await self._upload_spooled(request, spooled, device, credential)
+
+    async def _upload_spooled(self, request: Request, spooled: SpooledUpload, device: DeviceKeys,
+                              credential: Credential) -> Response:
         try:
-            device = await self.signed_device(request, digest.hexdigest(), headers)
-            credential = self.session_of(request, device)
             args = {"court": spooled.fields.get("court", "")}
             decoded = Decoded(self.operation("uploads.create"), args, spooled.fields.get(protocol.IDEMPOTENCY_FIELD))
             outcome = await self.run(decoded, credential, request_id_for(request), attachment=spooled)
@@ -258,18 +281,6 @@ def holder_of(actor: Actor | None) -> Holder:
     if actor is None:
         return Holder()
     return Holder.masked(actor.name, actor.id_number, actor.phone)
-
-
-def hashing(receive: Receive, digest: Any) -> Receive:
-    """Feed every body chunk to ``digest`` on its way to the multipart parser (the signature covers it)."""
-
-    async def wrapped() -> Message:
-        message = await receive()
-        if message["type"] == "http.request":
-            digest.update(message.get("body", b""))
-        return message
-
-    return wrapped
 
 
 def close(spooled: SpooledUpload) -> None:

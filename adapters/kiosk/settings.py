@@ -7,6 +7,8 @@
       idle_timeout_s: 120            # a session ends after this long without a call
       session_max_s: 1800            # and after this long in any case
       key_overlap_s: 86400           # how long a replaced device key still works
+      face_checks_per_device: 20/minute   # sessions opened (each an ID card + face check) per terminal
+      face_checks_per_card: 10/hour       # and per ID card, whichever terminal reads it
       devices:
         EFT-TH-001:
           key_env: KIOSK_EFT_TH_001_KEY
@@ -27,7 +29,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from gateway.config import ChannelSettings, EnvSecret, Frozen, min_bytes
+from gateway.config import ChannelSettings, EnvSecret, Frozen, RateLimit, min_bytes
 
 DeviceKey = Annotated[EnvSecret, min_bytes(16)]
 #: Device ids travel in a header and appear on receipts: printable ASCII, no spaces.
@@ -64,6 +66,11 @@ class KioskSettings(ChannelSettings):
     key_overlap_s: int = Field(default=86400, ge=0, le=30 * 86400,
                                description="how long a replaced device key (previous_keys_env) is still accepted")
     devices: dict[str, Device] = Field(default_factory=dict, description="device id -> device")
+    face_checks_per_device: RateLimit = Field(default=RateLimit(20, 60),
+                                              description="sessions opened (each an ID card and face check) per "
+                                                          "terminal")
+    face_checks_per_card: RateLimit = Field(default=RateLimit(10, 3600),
+                                            description="sessions opened per ID card, on any terminal of the channel")
 
     @field_validator("devices")
     @classmethod

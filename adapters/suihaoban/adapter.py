@@ -30,7 +30,7 @@ from gateway.errors import ErrorCode, FieldError, GatewayError
 from gateway.http_io import json_bytes, parse_json_object, read_body, request_id_for, set_outcome_headers
 from gateway.pipeline import Credential, Outcome
 from gateway.signing import check_timestamp, parse_timestamp, require_signature, same
-from gateway.uploads import read_upload
+from gateway.uploads import SpooledUpload, read_upload
 
 UPLOAD_OPERATION = "uploads.create"
 _ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
@@ -124,7 +124,13 @@ class SuihaobanAdapter(Adapter):
         """uploads.create: the fields are signed as usual and ``fileSha256`` in bizContent binds the
         spooled file to the signature; a file that does not match is SIGNATURE_INVALID."""
         request_id = request_id_for(request)
-        upload = await read_upload(request)
+        async with self.gateway.upload_slots.hold(request):
+            # The signature travels in the form fields, so the multipart framing is read (with its
+            # caps) to reach it; the file itself is looked into only after every check passed.
+            upload = await read_upload(request)
+            return await self._upload_spooled(request_id, upload)
+
+    async def _upload_spooled(self, request_id: str, upload: SpooledUpload) -> Response:
         try:
             envelope = protocol.envelope_of(upload.fields)
             self._check_signature(envelope)

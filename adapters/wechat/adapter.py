@@ -26,6 +26,7 @@ from adapters.wechat.protocol import Reason, refusal
 from adapters.wechat.settings import WechatSettings
 from adapters.wechat.upstream import RealnameProvider, UpstreamSettings, WeChatLogin
 from gateway.actor import Actor, account_actor, person_actor
+from gateway.attempts import attempt_key, limit_attempts
 from gateway.channels import Adapter, ChannelContext, Decoded, DemoKit
 from gateway.domain.id_numbers import is_valid_resident_id
 from gateway.errors import ErrorCode, FieldError, GatewayError
@@ -33,8 +34,7 @@ from gateway.http_io import bearer_token, json_bytes, read_json_object, request_
 from gateway.logs import get_logger
 from gateway.pipeline import Credential, Outcome, SessionRef
 from gateway.sessions import IssuedSession
-from gateway.state import RateCheck, StateUnavailable
-from gateway.uploads import read_upload
+from gateway.uploads import SpooledUpload, read_upload
 
 _log = get_logger("court_gateway.wechat")
 _ID_CARD = "ID_CARD"  # the real-name provider verifies resident ID cards (GB 11643)
@@ -108,6 +108,7 @@ class WechatAdapter(Adapter):
     # --- sign-in ------------------------------------------------------------------------------
 
     async def _handle_login(self, request: Request) -> Response:
+        await self._limit_login(request)
         code = protocol.login_code(await read_json_object(request))
         account = await self._login.account(code)
         actor, bound = await self._login_actor(account.openid)
@@ -145,15 +146,15 @@ class WechatAdapter(Adapter):
 
     async def _limit_realname(self, sub: str) -> None:
         """Each real-name check is a paid call to the provider: a bounded number per WeChat account."""
-        limit = self.settings.realname_attempts
-        check = RateCheck(f"rl:realname:{self.context.name}:{sub}", limit.count, limit.period_s)
-        try:
-            decision = (await self.gateway.state.hot_path([check], [])).rate
-        except StateUnavailable:
-            raise GatewayError(ErrorCode.SERVICE_UNAVAILABLE, "state store unavailable", retry_after=5) from None
-        if decision is not None and not decision.allowed:
-            raise GatewayError(ErrorCode.RATE_LIMITED, "too many real-name checks for this account",
-                               retry_after=max(1, int(decision.retry_after_s + 0.999)))
+        await limit_attempts(self.gateway.state, f"rl:realname:{self.context.name}:{sub}",
+                             self.settings.realname_attempts, "real-name checks for this account")
+
+    async def _limit_login(self, request: Request) -> None:
+        """Each sign-in costs a call to WeChat's jscode2session: a bounded number per client address
+        (the peer as the server saw it, after the configured trusted proxies)."""
+        client = request.client.host if request.client else "-"
+        await limit_attempts(self.gateway.state, attempt_key("login", self.context.name, client),
+                             self.settings.login_attempts_per_client, "sign-ins from this client")
 
     async def _verified_person(self, openid: str, verify_token: str) -> Actor:
         """The person the provider verified, bound to this openid; L3 when the face matched well enough."""
@@ -174,7 +175,11 @@ class WechatAdapter(Adapter):
         request_id = request_id_for(request)
         # The token is checked before the body is read: nobody unsigned spools 20 MiB.
         ref = self._session(bearer_token(request))
-        upload = await read_upload(request)
+        async with self.gateway.upload_slots.hold(request):
+            upload = await read_upload(request)
+            return await self._upload_spooled(request_id, ref, upload)
+
+    async def _upload_spooled(self, request_id: str, ref: SessionRef, upload: SpooledUpload) -> Response:
         try:
             args = {"court": upload.fields["court"]} if "court" in upload.fields else {}
             key = upload.fields.get(protocol.IDEMPOTENCY_FIELD) or None

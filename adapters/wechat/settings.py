@@ -51,6 +51,9 @@ class WechatSettings(ChannelSettings):
     realname_binding_days: int = Field(default=365, ge=1, le=3650,
                                        description="how long a verified openid stays bound to its person")
     timeout_s: float = Field(default=5.0, gt=0, le=30, description="timeout of each call to WeChat or the provider")
+    login_attempts_per_client: RateLimit = Field(default=RateLimit(30, 60),
+                                                 description="sign-ins per client address (each one is a call to "
+                                                             "WeChat's jscode2session)")
     realname_attempts: RateLimit = Field(default=RateLimit(10, 3600),
                                          description="real-name checks per WeChat account (each one is a paid call "
                                                      "to the provider)")

@@ -24,7 +24,6 @@ from pydantic import Field
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
-from starlette.types import Message, Receive
 
 from adapters.yueshengshi import protocol
 from adapters.yueshengshi.idp import IdentityPlatform, IdpSettings
@@ -36,7 +35,7 @@ from gateway.http_io import json_bytes, parse_json_object, read_body, request_id
 from gateway.logs import get_logger
 from gateway.pipeline import Credential, Outcome, SessionRef
 from gateway.signing import check_timestamp, parse_timestamp, require_signature
-from gateway.uploads import read_upload
+from gateway.uploads import SpooledUpload, parse_upload, spool_body
 
 _log = get_logger("court_gateway.channel.yueshengshi")
 UPLOAD_OPERATION = "uploads.create"
@@ -168,10 +167,20 @@ class YueshengshiAdapter(Adapter):
         the very bytes received, then the signature is checked before anything reaches a court."""
         request_id = request_id_for(request)
         headers = self._known_app(request)
-        digest = protocol.BodyDigest(self.settings.sign_algorithm)
-        upload = await read_upload(Request(request.scope, _digesting(request.receive, digest)))
+        async with self.gateway.upload_slots.hold(request):
+            digest = protocol.BodyDigest(self.settings.sign_algorithm)
+            raw = await spool_body(request, digest.update)
+            try:
+                # The signature covers the raw body: checked before a byte of it is parsed.
+                await self._verify(request, headers, digest.hexdigest())
+            except BaseException:
+                raw.close()
+                raise
+            upload = await parse_upload(request, raw)
+            return await self._upload_spooled(request, request_id, upload)
+
+    async def _upload_spooled(self, request: Request, request_id: str, upload: SpooledUpload) -> Response:
         try:
-            await self._verify(request, headers, digest.hexdigest())
             credential = self._credential(request)
             args, key = protocol.split_arguments(dict(upload.fields))
             decoded = Decoded(self.operation(UPLOAD_OPERATION), args, key)
@@ -187,16 +196,6 @@ class YueshengshiAdapter(Adapter):
         from adapters.yueshengshi.standins import demo_kit
 
         return demo_kit(stand_in_url)
-
-
-def _digesting(receive: Receive, digest: protocol.BodyDigest) -> Receive:
-    async def wrapped() -> Message:
-        message = await receive()
-        if message["type"] == "http.request":
-            digest.update(message.get("body", b""))
-        return message
-
-    return wrapped
 
 
 async def _no_such_route(request: Request) -> Response:

@@ -145,6 +145,13 @@ class GatewaySettings(Frozen):
     pseudonym_secret_env: StrongSecret | None = None
     audit_log: AuditLog = "stdout"
     console: ConsoleSettings = ConsoleSettings()
+    password_failures_per_court: RateLimit = Field(
+        default=RateLimit(30, 3600),
+        description="wrong case query passwords a court takes from all callers together before its password "
+                    "service pauses for the rest of the hour (its contacts are told by SMS)",
+    )
+    uploads_per_client: int = Field(default=2, ge=1, le=64,
+                                    description="uploads one client address may have in flight at once")
     api_rate_limits: RateLimits = Field(
         default=RateLimits(per_actor=RateLimit(600, 60), per_channel=RateLimit(5000, 1)),
         description="limits of the canonical HTTP API (first-party apps, back office): per person and in all",

@@ -18,7 +18,8 @@ COURT_EVENT_TYPES: tuple[str, ...] = (
 )
 #: What an SMS can be about: a court event told to the citizen, a time limit told to court staff,
 #: or the confirmation of a callback request a caller made by phone.
-SMS_EVENTS: tuple[str, ...] = (*COURT_EVENT_TYPES, "sla.reminder", "sla.escalation", "judge_message.callback_requested")
+SMS_EVENTS: tuple[str, ...] = (*COURT_EVENT_TYPES, "sla.reminder", "sla.escalation", "judge_message.callback_requested",
+                               "case_passwords.paused")
 DEFAULT_SMS_TEMPLATES: dict[str, str] = {
     event: "GZCOURT_" + event.upper().replace(".", "_") for event in SMS_EVENTS
 }

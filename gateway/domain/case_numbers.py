@@ -10,6 +10,7 @@ code, so they route only by an explicit court (DOMAIN.md section 2).
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -49,8 +50,18 @@ class CaseNumber:
         return quote(self.text, safe="")
 
 
+# After NFKC, the brackets people type for the year: ( ) from half- and full-width, 〔〕 from official
+# documents, [ ] ［］ 【】 from IMEs; all become the full-width （）courts receive.
+_YEAR_BRACKETS = str.maketrans({"(": "（", ")": "）", "〔": "（", "〕": "）", "[": "（", "]": "）",
+                                "【": "（", "】": "）", "〖": "（", "〗": "）"})
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
+
+
 def normalise(text: str) -> str:
-    return text.strip().replace("(", "（").replace(")", "）").replace(" ", "")
+    """DOMAIN.md section 2: NFKC first (２０２４ -> 2024, （ -> (, U+3000 and NBSP -> space), the
+    bracket variants, then every kind of space dropped. What goes to the court is this one form."""
+    folded = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
+    return "".join(ch for ch in folded if not ch.isspace()).translate(_YEAR_BRACKETS)
 
 
 def parse_case_number(text: str) -> CaseNumber:

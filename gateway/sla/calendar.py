@@ -12,9 +12,10 @@ Rules implemented (Civil Procedure Law art. 85, 《民事诉讼法》第八十�
 Working days come from the ``chinese-calendar`` package (the State Council's published holiday and
 调休 schedule) corrected by ``sla.calendar`` in the config. The package knows only the years already
 published. DOMAIN.md section 5: a deadline that reaches into a year nobody has told us about is
-counted *provisionally*, with weekends as the only days off, flagged as provisional, and counted
-again once the year is known (a newer package, or ``sla.calendar`` entries for that year). It never
-blocks a citizen's submission. The same gap is a configuration problem for operators, which is what
+counted *provisionally*: weekends, plus the holidays the national rules name, computed for that year
+(:func:`national_holidays`; the lunar ones through the ``lunar-python`` calendar), without the swapped
+working days nobody knows yet; flagged as provisional, and counted again once the year is known (a
+newer package, or ``sla.calendar`` entries for that year). It never blocks a citizen's submission. The same gap is a configuration problem for operators, which is what
 :meth:`StatutoryCalendar.unknown_years_ahead` is for.
 """
 
@@ -23,9 +24,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
 from typing import Literal
 
 import chinese_calendar
+from lunar_python import Lunar, Solar
 
 #: Beijing time: China has one time zone and no daylight saving time.
 CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
@@ -61,8 +64,30 @@ def local_date(moment: float) -> date:
     return datetime.fromtimestamp(moment, CHINA).date()
 
 
+def _solar(lunar: Lunar) -> date:
+    solar = lunar.getSolar()
+    return date(solar.getYear(), solar.getMonth(), solar.getDay())
+
+
+@lru_cache(maxsize=64)
+def national_holidays(year: int) -> frozenset[date]:
+    """The days off the national rules name for ``year`` (国务院《全国年节及纪念日放假办法》, 2024
+    revision, in force 2025-01-01): 元旦 1 January; 春节 4 days, 农历除夕 to 正月初三; 清明 the day of
+    the solar term; 劳动节 1-2 May; 端午 农历五月初五; 中秋 农历八月十五; 国庆 1-3 October. The
+    State Council's yearly schedule adds bridging days and swapped working days (调休), which no rule
+    can compute: that is why a year counted this way stays provisional."""
+    spring = _solar(Lunar.fromYmd(year, 1, 1))
+    qingming = Solar.fromYmd(year, 4, 1).getLunar().getJieQiTable()["清明"]
+    days = {date(year, 1, 1), date(year, 5, 1), date(year, 5, 2), date(year, 10, 1), date(year, 10, 2),
+            date(year, 10, 3), date(qingming.getYear(), qingming.getMonth(), qingming.getDay()),
+            _solar(Lunar.fromYmd(year, 5, 5)), _solar(Lunar.fromYmd(year, 8, 15))}
+    days |= {spring + timedelta(days=offset) for offset in range(-1, 3)}  # 除夕, 初一, 初二, 初三
+    return frozenset(day for day in days if day.year == year)
+
+
 class StatutoryCalendar:
-    """Working days: the package's schedule, the config's corrections, weekends for unknown years."""
+    """Working days: the package's schedule, the config's corrections, and for unknown years the
+    weekends and :func:`national_holidays` (provisional)."""
 
     def __init__(self, extra_holidays: Iterable[date] = (), extra_workdays: Iterable[date] = (),
                  package_years: frozenset[int] = PACKAGE_YEARS) -> None:
@@ -77,14 +102,15 @@ class StatutoryCalendar:
         return year in self._known
 
     def is_workday(self, day: date) -> bool:
-        """Provisional (weekends only) for a year that is not known; see :meth:`knows`."""
+        """Provisional (weekends and the named national holidays) for a year that is not known; see
+        :meth:`knows`."""
         if day in self._workdays:
             return True
         if day in self._holidays:
             return False
         if day.year in self._package_years:
             return bool(chinese_calendar.is_workday(day))
-        return day.weekday() < 5
+        return day.weekday() < 5 and day not in national_holidays(day.year)
 
     def deadline(self, start: date, days: int, counting: Counting) -> Deadline:
         """The due day of a period of ``days`` starting on ``start`` (which is not counted)."""

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from gateway import models as m
+from gateway.domain.case_numbers import parse_case_number
 from reference_court import timeutil
 from reference_court.context import OpContext, Outcome, page
 from reference_court.problems import CourtError, conflict, not_found
@@ -29,6 +30,7 @@ JOIN_WINDOW = timedelta(hours=4)
 class PasswordArgs(m.Args):
     password: Annotated[str, Field(pattern=r"^\d{6}$")]
     caller: Annotated[str | None, Field(max_length=32)] = None
+    serial: Annotated[str, Field(pattern=r"^\d{1,8}$", description="the case's serial number: the digits before 号")]
 
 
 # --- reading a case --------------------------------------------------------------------------
@@ -90,8 +92,12 @@ def cases_access(ctx: OpContext, args: m.CaseArgs) -> Outcome:
 
 
 def verify_password(ctx: OpContext, args: PasswordArgs) -> Outcome:
-    """12368: the case query password printed on a party's notice names that party and case."""
+    """12368: the case query password printed on a party's notice names that party and case, and
+    opens only the case whose serial number the caller keyed (CONTRACTS.md section 5)."""
+    serial = int(args.serial)
     for case in ctx.state.cases.values():
+        if parse_case_number(case.case_no).sequence != serial:
+            continue
         for party in case.parties:
             if party.password == args.password and not party.left:
                 person = party.person

@@ -80,7 +80,16 @@ def filings_submit(ctx: OpContext, args: m.FilingArgs) -> Outcome:
                     args=body)
     filing.move("SUBMITTED", ctx.stamp)
     ctx.state.filings[filing.id] = filing
-    return Outcome(filing.summary())
+    return Outcome({**filing.summary(), **_manual_review(args)})
+
+
+def _manual_review(args: m.FilingArgs) -> dict[str, object]:
+    """A party whose USCC fails only its check character is accepted for review by hand (DOMAIN.md
+    section 3): the answer says so, so the filer knows why it may take longer."""
+    parties = [*args.plaintiffs, *args.defendants, *args.third_parties]
+    if not any(p.review == "manual" for p in parties):
+        return {}
+    return {"review": "manual", "warnings": ["统一社会信用代码校验位未通过，已转人工审核，请确认代码无误。"]}
 
 
 def filings_list(ctx: OpContext, args: m.Page) -> Outcome:

@@ -244,6 +244,7 @@ class Ivr12368Driver(ChannelDriver):
         await phone.start()
         await phone.press(OFFERED_OPERATIONS[operation])
         await phone.press(str(court)[1:] + "#")
+        await phone.press(f"{parse_case_number(case_no).sequence}#")  # the serial number, before 号
         answer = await phone.press(password + "#")
         last = phone.last
         assert last is not None

@@ -38,15 +38,18 @@ class WechatDriver(ChannelDriver):
     channel = "wechat"
     adapter = "wechat"
 
-    def __init__(self, channel: str = "wechat", app_id: str = DEMO_APP_ID) -> None:
+    def __init__(self, channel: str = "wechat", app_id: str = DEMO_APP_ID, **settings: Any) -> None:
         self.channel = channel
+        # All test clients sign in from 127.0.0.1: the per-client limit has its own tests
+        # (tests/security/test_api4_attempt_limits.py).
+        self.settings = {"login_attempts_per_client": "10000/minute", **settings}
         self.secret = secrets.token_urlsafe(24)
         self.wechat = FakeWeChat(app_id, self.secret)
         self.realname = FakeRealname.with_demo_people()
 
     def channel_config(self, stand_in_url: str) -> dict[str, Any]:
         return channel_entry(stand_in_url, app_id=self.wechat.app_id, secret_env=SECRET_ENV,
-                             subscribe_templates=demo_templates())
+                             subscribe_templates=demo_templates(), **self.settings)
 
     def env(self) -> dict[str, str]:
         return {SECRET_ENV: self.secret}

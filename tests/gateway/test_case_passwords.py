@@ -74,8 +74,8 @@ def caller(gateway: Gateway) -> Any:
     return account_actor(gateway.pseudonyms, channel="hotline", account="tel:13631415926", phone="13631415926")
 
 
-async def verify(gateway: Gateway, password: str = "260615", court: str = "粤0106") -> Any:
-    return await verify_case_password(gateway, court=court, password=password, caller=caller(gateway),
+async def verify(gateway: Gateway, password: str = "260615", court: str = "粤0106", serial: str = "22468") -> Any:
+    return await verify_case_password(gateway, court=court, serial=serial, password=password, caller=caller(gateway),
                                       caller_number="13631415926", request_id="req-test-0001")
 
 
@@ -90,7 +90,7 @@ async def test_a_verified_password_is_an_l2_actor_for_that_case_only() -> None:
     assert (actor.name, actor.id_type, actor.id_number, actor.phone) == (
         "张伟", "ID_CARD", "440106199001011235", "13631415926")
     assert actor.sub == gateway.pseudonyms.person("ID_CARD", "440106199001011235")  # the same person everywhere
-    assert received[0]["body"] == {"password": "260615", "caller": "13631415926"}
+    assert received[0]["body"] == {"password": "260615", "caller": "13631415926", "serial": "22468"}
     assert received[0]["authorization"].startswith("Bearer ey")
 
 
@@ -112,8 +112,17 @@ async def test_a_legacy_case_number_is_accepted_from_the_court_that_holds_it() -
         return JSONResponse({"case_no": "（2014）穗中法民一初字第4713号", "person": PERSON})
 
     async with gateway_with_court(answer) as (gateway, _):
-        actor = await verify(gateway)
+        actor = await verify(gateway, serial="4713")
     assert actor is not None and actor.case_scope == "（2014）穗中法民一初字第4713号"
+
+
+async def test_a_court_cannot_open_a_case_of_another_serial_number() -> None:
+    """Issue 14, finding 3: the password opens the case whose serial the caller keyed, no other."""
+    def answer(body: dict[str, Any]) -> Response:
+        return JSONResponse({"case_no": "（2026）粤0106民初18803号", "person": PERSON})
+
+    async with gateway_with_court(answer) as (gateway, _):
+        assert await verify(gateway, serial="22468") is None
 
 
 @pytest.mark.parametrize(("status", "body", "code"), [

@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 
+from gateway.domain.case_numbers import parse_case_number
 from gateway.models import ProgressResult
 from reference_court import DEMO_CASES, DEMO_PASSWORDS, DEMO_PEOPLE, timeutil
 from tests.reference_court.conftest import RefCourt, case_path, problem
@@ -180,26 +181,45 @@ def test_unknown_year_is_counted_provisionally() -> None:
     assert answer.provisional and answer.day == date(2027, 3, 9)
 
 
+def _serial(case_no: str) -> str:
+    return str(parse_case_number(case_no).sequence)
+
+
 async def test_case_query_password_verification(court: RefCourt) -> None:
     password, (code, case_no, person) = next(iter(DEMO_PASSWORDS.items()))
     url = court.base(code) + "/api/v1/case-query-passwords/verify"
-    response = await court.client.post(url, json={"password": password, "caller": "13631415926"},
+    response = await court.client.post(url, json={"password": password, "caller": "13631415926",
+                                                  "serial": _serial(case_no)},
                                        headers=court.headers(code, None))
     assert response.status_code == 200
     body = response.json()
     assert body["case_no"] == case_no
     assert body["person"] == {"name": DEMO_PEOPLE[person].name, "id_type": "ID_CARD",
                               "id_number": DEMO_PEOPLE[person].id_number}
-    wrong = await court.client.post(url, json={"password": "000000", "caller": "13631415926"},
-                                    headers=court.headers(code, None))
+    wrong = await court.client.post(url, json={"password": "000000", "caller": "13631415926",
+                                               "serial": _serial(case_no)}, headers=court.headers(code, None))
     problem(wrong, 404, "NOT_FOUND")
-    malformed = await court.client.post(url, json={"password": "12ab"}, headers=court.headers(code, None))
+    malformed = await court.client.post(url, json={"password": "12ab", "serial": "1"},
+                                        headers=court.headers(code, None))
     problem(malformed, 400, "VALIDATION_FAILED")
+    no_serial = await court.client.post(url, json={"password": password}, headers=court.headers(code, None))
+    problem(no_serial, 400, "VALIDATION_FAILED")
+
+
+async def test_a_password_opens_only_the_case_of_its_serial(court: RefCourt) -> None:
+    """Issue 14, finding 3: without the serial a guess could match any case of the court."""
+    password, (code, case_no, _) = next(iter(DEMO_PASSWORDS.items()))
+    url = court.base(code) + "/api/v1/case-query-passwords/verify"
+    other_serial = str(int(_serial(case_no)) + 1)
+    response = await court.client.post(url, json={"password": password, "serial": other_serial},
+                                       headers=court.headers(code, None))
+    problem(response, 404, "NOT_FOUND")
 
 
 @pytest.mark.parametrize(("password", "expected"), list(DEMO_PASSWORDS.items()))
 async def test_every_demo_password(court: RefCourt, password: str, expected: tuple[str, str, str]) -> None:
     code, case_no, _ = expected
     response = await court.client.post(court.base(code) + "/api/v1/case-query-passwords/verify",
-                                       json={"password": password}, headers=court.headers(code, None))
+                                       json={"password": password, "serial": _serial(case_no)},
+                                       headers=court.headers(code, None))
     assert response.json()["case_no"] == case_no

@@ -35,12 +35,13 @@ async def test_reference_court_passes_every_check(key: ECKey) -> None:
             zhang = DEMO_PEOPLE["zhangwei"]
             results = await verify_backend(court_base_url(url, "粤0106"), signing_key=key, kid="verify-test",
                                            participant=Participant(zhang.name, zhang.id_number),
-                                           case_no=DEMO_CASES["zhangwei_yue0106_trial"].replace("（", "("))
+                                           case_no=DEMO_CASES["zhangwei_yue0106_trial"].replace("（", "("),
+                                           password="260615")
             stranger_only = await verify_backend(court_base_url(url, "粤73"), signing_key=key, kid="verify-test",
                                                  court_code="粤73")
     assert all(r.status == "pass" for r in results), format_results(results)
-    assert len(results) == 12
-    assert [r.status for r in stranger_only].count("skip") == 2
+    assert len(results) == 15
+    assert [r.status for r in stranger_only].count("skip") == 3
     assert all(r.passed for r in stranger_only), format_results(stranger_only)
 
 
@@ -60,6 +61,7 @@ async def test_broken_backend_fails(key: ECKey) -> None:
     assert "request without token refused" in failed
     assert "same Idempotency-Key twice: one record" in failed
     assert "bad case number: INVALID_CASE_NUMBER" in failed
+    assert "password check without serial refused" in failed and "wrong case query password: 404" in failed
     assert "FAIL" in format_results(results)
 
 

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.slow
 
 PER_ACTOR = 20  # per minute
 #: 张伟's case at 粤0106, as its query password is printed on his acceptance notice (the seed)
-COURT_DIGITS, PASSWORD, CASE_NO = "0106", "260615", "（2026）粤0106民初22468号"
+COURT_DIGITS, SERIAL, PASSWORD, CASE_NO = "0106", "22468", "260615", "（2026）粤0106民初22468号"
 
 
 async def test_two_processes_on_one_redis_share_limits_nonces_keys_calls_and_deliveries() -> None:
@@ -83,7 +83,8 @@ async def _one_call(client: httpx.AsyncClient, ivr: Ivr12368Driver, a: GatewayPr
     assert (await on_a.start())["action"] == "collect"
     await on_b.press("1")
     assert "天河区人民法院" in (await on_a.press(COURT_DIGITS + "#"))["prompt"]
-    progress = await on_b.press(PASSWORD + "#")  # verified on B with the court digits given on A
+    await on_b.press(SERIAL + "#")
+    progress = await on_a.press(PASSWORD + "#")  # verified on A with the court digits given on A, the serial on B
     assert progress["action"] == "play" and progress["data"]["case_no"] == CASE_NO
     assert (await on_a.hangup())["action"] == "hangup"
     assert (await on_b.press("1"))["error"] == "SESSION_EXPIRED"  # the call ended for both

@@ -218,7 +218,7 @@ async def test_uploads_are_never_queued() -> None:
             spooled.write(b"%PDF-1.7\n%%EOF\n" + b"0" * 8)
             spooled.seek(0)
             upload = call("uploads.create", {"court": COURT}, actor)
-            upload.attachment = SpooledUpload(spooled, "证据.pdf", "application/pdf", 23, "0" * 64, {})
+            upload.attachment = SpooledUpload(spooled, "证据.pdf", 23, "0" * 64, {}, "application/pdf")
             with pytest.raises(GatewayError) as refused:
                 await pipeline.execute(upload)
         assert refused.value.code is ErrorCode.BACKEND_UNAVAILABLE

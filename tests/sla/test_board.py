@@ -103,7 +103,7 @@ async def test_staff_see_their_courts_items_with_due_date_status_and_rung(client
 async def test_nobody_else_reaches_the_board(client: httpx.AsyncClient, stack: Stack) -> None:
     await file_one(client, stack)
     anonymous = await client.get("/api/v1/admin/sla")
-    assert (anonymous.status_code, anonymous.json()["code"]) == (401, "UNAUTHENTICATED")
+    assert (anonymous.status_code, anonymous.json()["code"]) == (404, "NOT_FOUND")  # not even "log in first"
     for headers, params in ((citizen(stack), {}), (citizen(stack), {"court": COURT}),
                             (staff(stack, "粤01"), {"court": COURT}), (staff(stack), {"court": "粤9999"})):
         answer = await client.get("/api/v1/admin/sla", headers=headers, params=params)

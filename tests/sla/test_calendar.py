@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
+import chinese_calendar
 import pytest
 
-from gateway.sla.calendar import PACKAGE_YEARS, StatutoryCalendar, horizon_days
+from gateway.sla.calendar import PACKAGE_YEARS, StatutoryCalendar, horizon_days, national_holidays
 
 CAL = StatutoryCalendar()
 
@@ -45,16 +46,43 @@ def test_the_installed_package_knows_the_years_these_tests_count_in() -> None:
     assert {2025, 2026} <= PACKAGE_YEARS
 
 
-def test_a_year_the_package_does_not_know_is_counted_provisionally_with_weekends_only() -> None:
-    # 2026-12-28 + 7 = 2027-01-04, a Monday: weekends only, so it stands, flagged provisional.
+def test_a_year_the_package_does_not_know_is_counted_provisionally() -> None:
+    # 2026-12-28 + 7 = 2027-01-04, a Monday: no named holiday, so it stands, flagged provisional.
     deadline = UNTIL_2026.deadline(date(2026, 12, 28), 7, "calendar")
     assert (deadline.due, deadline.unknown_years, deadline.provisional) == (date(2027, 1, 4), (2027,), True)
     # 2027-01-02 would be a Saturday: moved to Monday 01-04, still provisional.
     assert UNTIL_2026.deadline(date(2026, 12, 26), 7, "calendar").due == date(2027, 1, 4)
-    # Working days across the year end: 12-31 (Thursday, 2026) then 2027-01-01, a Friday counted as
-    # a working day for want of the 2027 schedule.
+    # Working days across the year end: 12-31 (Thursday, 2026), then 2027-01-01 is 元旦, a named
+    # national holiday even before the 2027 schedule is published: the second working day is 01-04.
     working = UNTIL_2026.deadline(date(2026, 12, 30), 2, "working")
-    assert working.due == date(2027, 1, 1) and working.provisional
+    assert working.due == date(2027, 1, 4) and working.provisional
+
+
+# Issue 14: provisional counting also skips the holidays the national rules name, lunar ones included.
+# 2030 is far beyond any chinese-calendar release: 春节 2030-02-03 (除夕 02-02), 清明 04-05, 端午 06-05,
+# 中秋 09-12 (published lunar calendar tables).
+NAMED_2030 = {date(2030, 1, 1), date(2030, 2, 2), date(2030, 2, 3), date(2030, 2, 4), date(2030, 2, 5),
+              date(2030, 4, 5), date(2030, 5, 1), date(2030, 5, 2), date(2030, 6, 5), date(2030, 9, 12),
+              date(2030, 10, 1), date(2030, 10, 2), date(2030, 10, 3)}
+
+
+def test_the_named_national_holidays_of_a_year_are_computed() -> None:
+    assert national_holidays(2030) == NAMED_2030
+
+
+@pytest.mark.parametrize("year", [2025, 2026])
+def test_every_named_holiday_is_a_day_off_in_the_published_schedules(year: int) -> None:
+    """The 2024 revision applies from 2025: each day it names is off in the State Council's schedule."""
+    assert year in PACKAGE_YEARS
+    assert [day for day in sorted(national_holidays(year)) if chinese_calendar.is_workday(day)] == []
+
+
+def test_provisional_counting_skips_the_spring_festival_of_an_unknown_year() -> None:
+    # 2030-01-24 + 10 = 02-03 (初一, a Sunday); 02-04 and 02-05 are 初二 and 初三: due Wednesday 02-06.
+    deadline = UNTIL_2026.deadline(date(2030, 1, 24), 10, "calendar")
+    assert (deadline.due, deadline.provisional) == (date(2030, 2, 6), True)
+    # Working days over 中秋 (Thursday 2030-09-12): 09-11, then 09-13.
+    assert UNTIL_2026.deadline(date(2030, 9, 10), 2, "working").due == date(2030, 9, 13)
 
 
 def test_config_entries_make_a_year_known_and_are_used() -> None:

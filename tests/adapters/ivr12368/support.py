@@ -25,6 +25,7 @@ CHANNEL = "ivr12368"
 CALLER = "13631415926"
 CASE_NO = "（2026）粤0106民初22468号"
 COURT_DIGITS = "0106"
+SERIAL = "22468"  # the digits before 号
 PASSWORD = "260615"
 
 
@@ -52,13 +53,15 @@ class IvrStack:
 
 @contextlib.asynccontextmanager
 async def ivr_stack(*, state: str = "memory", settings: Mapping[str, Any] | None = None,
-                    sms: SmsStandIn | None = None) -> AsyncIterator[IvrStack]:
-    """Like tests.support.stack.running_stack, with notify.sms pointing at a live SMS stand-in."""
+                    sms: SmsStandIn | None = None, config_extra: Mapping[str, Any] | None = None,
+                    env_extra: Mapping[str, str] | None = None) -> AsyncIterator[IvrStack]:
+    """Like tests.support.stack.running_stack, with notify.sms pointing at a live SMS stand-in;
+    ``config_extra`` is merged into the config file, ``env_extra`` into its environment."""
     from reference_court.app import create_reference_court
     from reference_court.seed import default_seed
 
     driver = Ivr12368Driver(CHANNEL)
-    env = stack_env(driver.env())
+    env = stack_env({**driver.env(), **(env_extra or {})})
     sms = sms or SmsStandIn(access_key=env["SMS_ACCESS_KEY"])
     issuer = Issuer()
     holder: dict[str, GatewayHost] = {}
@@ -75,7 +78,7 @@ async def ivr_stack(*, state: str = "memory", settings: Mapping[str, Any] | None
         issuer.jwks_url = issuer_url + "/jwks"
         directory = Path(tempfile.mkdtemp(prefix="cg-ivr-"))
         path = directory / "channels.yaml"
-        text = stack_config(court_root, issuer, state=state, channels=channels, sms_url=sms_url)
+        text = stack_config(court_root, issuer, state=state, channels=channels, sms_url=sms_url, extra=config_extra)
         path.write_text(text, encoding="utf-8")
         registry = {CHANNEL: ADAPTER}
         config = load_config(path, env=env, adapters=registry)

@@ -68,7 +68,7 @@ async def test_the_demo_config_loads_and_its_curl_lines_make_a_whole_call() -> N
     court = create_reference_court(default_seed(), jwks_provider=None, gateway_url=f"http://127.0.0.1:{port}")
     host = GatewayHost(config, HostOptions(adapters={"ivr12368": ADAPTER}, health_checks=False))
     curls = [shlex.split(line.strip()) for line in plan.notes if line.strip().startswith("curl -s http")]
-    assert len(curls) == 5
+    assert len(curls) == 6
     async with serving(host, port), serving(court, port + 1), \
             serving(Starlette(routes=plan.stand_in_routes), port + 2), httpx.AsyncClient(timeout=20) as client:
         answers = []
@@ -78,7 +78,7 @@ async def test_the_demo_config_loads_and_its_curl_lines_make_a_whole_call() -> N
             response = await client.post(url, headers={name: value, "Content-Type": "application/json"},
                                          content=body.encode())
             answers.append(response.json())
-        assert [a["action"] for a in answers] == ["collect", "collect", "collect", "play", "hangup"]
-        assert answers[3]["data"]["case_no"] == sample_caller().case_no
+        assert [a["action"] for a in answers] == ["collect", "collect", "collect", "collect", "play", "hangup"]
+        assert answers[4]["data"]["case_no"] == sample_caller().case_no
         listed = await client.get(f"http://127.0.0.1:{port + 2}/sms/messages")
         assert listed.status_code == 200 and listed.json() == {"items": []}

@@ -26,6 +26,7 @@ import gateway.core as core_module
 import gateway.notify.sms as sms_module
 from adapters.ivr12368.adapter import CALLBACK_TEXT, Ivr12368Adapter
 from adapters.ivr12368.protocol import VOICEXML_MEDIA_TYPE
+from gateway.domain.case_numbers import parse_case_number
 from gateway.errors import ErrorCode, GatewayError
 from gateway.logs import get_logger
 from gateway.state.redis import RedisState
@@ -36,6 +37,7 @@ from tests.adapters.ivr12368.support import (
     CHANNEL,
     COURT_DIGITS,
     PASSWORD,
+    SERIAL,
     IvrStack,
     ivr_stack,
 )
@@ -96,7 +98,13 @@ async def verified_phone(world: World, service: str, caller: str = CALLER, court
     await phone.start()
     await phone.press(service)
     await phone.press(court + "#")
+    await phone.press(serial_of(password) + "#")
     return phone, await phone.press(password + "#")
+
+
+def serial_of(password: str) -> str:
+    """The serial number (digits before 号) of the case the demo password belongs to."""
+    return str(parse_case_number(DEMO_PASSWORDS[password][1]).sequence) if password in DEMO_PASSWORDS else SERIAL
 
 
 async def wait_for(condition: Any, timeout_s: float = 5.0) -> None:
@@ -164,7 +172,7 @@ async def test_case_progress_through_the_json_dialect(world: World) -> None:
     assert answer["prompt"].startswith("您查询的是天河区人民法院二零二六年粤零一零六民初 二二四 六八号案件。")
     # the court verified the password for an L1 caller, then served an L2 actor scoped to that case
     verify = world.court_requests("粤0106", "/api/v1/case-query-passwords/verify", mark)
-    assert len(verify) == 1 and verify[0]["body"] == {"password": PASSWORD, "caller": CALLER}
+    assert len(verify) == 1 and verify[0]["body"] == {"password": PASSWORD, "caller": CALLER, "serial": SERIAL}
     assert verify[0]["actor"]["assurance"] == "L1" and verify[0]["actor"]["channel"] == CHANNEL
     progress_requests = world.court_requests("粤0106", "/progress", mark)
     assert len(progress_requests) == 1
@@ -292,6 +300,7 @@ async def test_three_wrong_passwords_end_the_call_and_limit_the_caller(world: Wo
     await phone.start()
     await phone.press("1")
     await phone.press(COURT_DIGITS + "#")
+    await phone.press(SERIAL + "#")
     first = await phone.press("111111#")
     second = await phone.press("222222#")
     third = await phone.press("333333#")
@@ -320,6 +329,7 @@ async def test_guesses_spread_over_several_calls_are_cut_off_too(world: World) -
     await phone.start()
     await phone.press("1")
     await phone.press(COURT_DIGITS + "#")
+    await phone.press(SERIAL + "#")
     await phone.press("111111#")
     await phone.press("222222#")
     await phone.hangup()
@@ -327,6 +337,7 @@ async def test_guesses_spread_over_several_calls_are_cut_off_too(world: World) -
     await again.start()
     await again.press("1")
     await again.press(COURT_DIGITS + "#")
+    await again.press(SERIAL + "#")
     last = await again.press("333333#")
     assert (last["error"], last["action"]) == ("RATE_LIMITED", "hangup")
 
@@ -421,6 +432,7 @@ async def test_a_whole_progress_call_through_a_voicexml_browser(world: World) ->
     await browser.press("1")
     assert browser.prompt.startswith("请输入案号中法院代码")
     await browser.press(COURT_DIGITS + "#")
+    await browser.press(SERIAL + "#")
     await browser.press(PASSWORD + "#")
     assert browser.kind == "play" and "目前状态：" in browser.prompt and "二二四 六八号" in browser.prompt
     await browser.event("continue")
@@ -436,6 +448,7 @@ async def test_callback_fees_and_agent_through_a_voicexml_browser(world: World) 
     await browser.start()
     await browser.press("2")
     await browser.press(COURT_DIGITS + "#")
+    await browser.press(SERIAL + "#")
     await browser.press(PASSWORD + "#")
     assert browser.kind == "play" and "承办法官将在" in browser.prompt
     await wait_for(lambda: len(world.ivr.sms.sent_to(caller)) == 1)
@@ -460,6 +473,7 @@ async def test_voicexml_wrong_passwords_no_input_and_wrong_keys(world: World) ->
     assert browser.prompt.startswith("您没有按键。")
     await browser.press("1")
     await browser.press(COURT_DIGITS + "#")
+    await browser.press(SERIAL + "#")
     for wrong in ("111111#", "222222#"):
         await browser.press(wrong)
         assert browser.kind == "collect" and browser.prompt.startswith("查询密码不正确")
@@ -522,7 +536,7 @@ async def test_a_whole_call_logs_no_number_password_name_or_id_number(world: Wor
         await phone.hangup()
     assert answer["code"] == 0
     steps = [entry for entry in logs if entry["event"] == "ivr step"]
-    assert len(steps) == 8 and all(entry["call"].startswith("h_") for entry in steps)
+    assert len(steps) == 9 and all(entry["call"].startswith("h_") for entry in steps)
     assert any(entry["event"] == "sms" and entry["status"] == "sent" for entry in logs)
     text = repr(logs)
     for secret in (caller, PASSWORD, person.name, person.id_number, phone.call_id):

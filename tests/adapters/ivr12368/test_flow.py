@@ -9,10 +9,14 @@ import pytest
 
 from adapters.ivr12368.flow import (
     ASK_COURT,
+    ASK_PASSWORD,
+    ASK_SERIAL,
+    BAD_SERIAL,
     MAIN_MENU,
     SILENT_GOODBYE,
     TO_AGENT,
     WELCOME,
+    WITHHELD,
     CallFlow,
     CallState,
     FlowSettings,
@@ -44,18 +48,37 @@ class FakeEffects:
     def court_name(self, court: str) -> str:
         return self.courts[court]
 
+    withheld: bool = False
+    paused: set[str] = field(default_factory=set)
+    court_budget: int = 99  # wrong passwords a court takes (all callers) before it pauses
+    court_failures: int = 0
+
+    def caller_withheld(self) -> bool:
+        return self.withheld
+
     async def caller_locked(self) -> bool:
         return self.locked
 
-    async def verify_password(self, court: str, password: str) -> dict[str, Any] | None:
+    async def court_paused(self, court: str) -> bool:
+        return court in self.paused
+
+    async def verify_password(self, court: str, serial: str, password: str) -> dict[str, Any] | None:
         self.checked.append(password)
         if self.verify_error is not None:
             raise self.verify_error
-        return self.passwords.get((court, password))
+        actor = self.passwords.get((court, password))
+        return actor if actor is not None and str(actor["case_scope"]).endswith(f"{serial}号") else None
 
     async def password_failed(self) -> bool:
         self.wrong_passwords += 1
         return self.wrong_passwords >= self.lock_after_cross_call
+
+    async def court_password_failed(self, court: str) -> bool:
+        self.court_failures += 1
+        if self.court_failures >= self.court_budget:
+            self.paused.add(court)
+            return True
+        return False
 
     async def lock_caller(self) -> None:
         self.locked = True
@@ -94,6 +117,7 @@ async def verified(caller: Caller) -> Step:
     await caller.start()
     await caller.press("1")
     await caller.press("0106")
+    await caller.press("22468")
     return await caller.press("260615")
 
 
@@ -111,13 +135,16 @@ async def test_zero_transfers_to_the_agent_queue_and_ends_the_call_state() -> No
     assert caller.call is None
 
 
-async def test_a_case_service_asks_court_then_password_then_plays_the_answer() -> None:
+async def test_a_case_service_asks_court_then_serial_then_password_then_plays_the_answer() -> None:
     caller = Caller()
     await caller.start()
     court = await caller.press("1")
     assert court.prompt == ASK_COURT and court.collect is not None and court.collect.finish_key == "#"
-    password = await caller.press("0106")
-    assert password.prompt.startswith("您选择的是天河区人民法院。请输入案件查询密码")
+    serial = await caller.press("0106")
+    assert serial.prompt == "您选择的是天河区人民法院。" + ASK_SERIAL and serial.collect is not None
+    assert (serial.collect.min_digits, serial.collect.max_digits, serial.collect.finish_key) == (1, 8, "#")
+    password = await caller.press("22468")
+    assert password.prompt == ASK_PASSWORD
     result = await caller.press("260615")
     assert (result.action, result.prompt) == (Action.PLAY, "service 1 for （2026）粤0106民初22468号")
     assert caller.stage() is Stage.RESULT and caller.call is not None and caller.call.actor == ACTOR
@@ -151,6 +178,7 @@ async def test_an_unknown_court_code_is_asked_again_and_star_goes_back() -> None
     assert (await caller.press("*")).prompt == MAIN_MENU
     await caller.press("1")
     await caller.press("0106")
+    await caller.press("22468")
     assert (await caller.press("*")).prompt == MAIN_MENU
 
 
@@ -159,6 +187,7 @@ async def test_wrong_passwords_say_how_many_tries_are_left_then_end_the_call_and
     await caller.start()
     await caller.press("1")
     await caller.press("0106")
+    await caller.press("22468")
     first = await caller.press("111111")
     assert first.error is ErrorCode.NOT_FOUND and "您还可以再试两次" in first.prompt
     second = await caller.press("12")  # too short: wrong, without asking the court
@@ -175,6 +204,7 @@ async def test_the_shared_limiter_can_lock_a_caller_who_spreads_guesses_over_cal
     await caller.start()
     await caller.press("1")
     await caller.press("0106")
+    await caller.press("22468")
     step = await caller.press("111111")
     assert step.action is Action.HANGUP and step.error is ErrorCode.RATE_LIMITED and caller.effects.locked
 
@@ -193,6 +223,7 @@ async def test_a_lock_set_by_another_call_stops_the_password_check() -> None:
     await caller.start()
     await caller.press("1")
     await caller.press("0106")
+    await caller.press("22468")
     caller.effects.locked = True
     step = await caller.press("260615")
     assert step.error is ErrorCode.RATE_LIMITED and caller.effects.checked == []
@@ -203,6 +234,7 @@ async def test_a_court_that_cannot_check_the_password_does_not_count_as_a_wrong_
     await caller.start()
     await caller.press("1")
     await caller.press("0106")
+    await caller.press("22468")
     step = await caller.press("260615")
     assert step.error is ErrorCode.BACKEND_UNAVAILABLE and step.prompt.startswith("法院业务系统暂时无法访问")
     assert caller.call is not None and caller.call.tries == 0 and caller.effects.wrong_passwords == 0
@@ -263,6 +295,7 @@ async def test_the_number_of_password_attempts_is_a_setting(attempts: int) -> No
     await caller.start()
     await caller.press("1")
     await caller.press("0106")
+    await caller.press("22468")
     for _ in range(attempts - 1):
         assert (await caller.press("000000")).action is Action.COLLECT
     last = await caller.press("000000")
@@ -270,8 +303,50 @@ async def test_the_number_of_password_attempts_is_a_setting(attempts: int) -> No
 
 
 def test_call_state_round_trips_and_stays_small() -> None:
-    call = CallState("13631415926", Stage.AFTER, "2", "粤0106", 2, 1, dict(ACTOR, phone="13631415926"))
+    call = CallState("13631415926", Stage.AFTER, "2", "粤0106", "22468", 2, 1, dict(ACTOR, phone="13631415926"))
     raw = call.to_bytes()
     assert CallState.from_bytes(raw) == call
     assert len(raw) < 512
     assert CallState.from_bytes(CallState("").to_bytes()) == CallState("")
+
+
+async def test_the_password_opens_only_the_case_of_the_serial_keyed() -> None:
+    caller = Caller()
+    await caller.start()
+    await caller.press("1")
+    await caller.press("0106")
+    await caller.press("22469")  # another serial number: the right password for 22468 opens nothing
+    step = await caller.press("260615")
+    assert step.error is ErrorCode.NOT_FOUND and "您还可以再试两次" in step.prompt
+
+
+async def test_a_bad_serial_is_explained_and_asked_again() -> None:
+    caller = Caller()
+    await caller.start()
+    await caller.press("1")
+    await caller.press("0106")
+    step = await caller.press("123456789")
+    assert step.error is ErrorCode.VALIDATION_FAILED and step.prompt.startswith(BAD_SERIAL)
+    assert caller.call is not None and caller.call.stage is Stage.SERIAL
+
+
+async def test_a_withheld_caller_is_put_through_to_an_agent_and_never_locked() -> None:
+    caller = Caller(FakeEffects(withheld=True))
+    await caller.start()
+    step = await caller.press("1")
+    assert step.action is Action.TRANSFER and step.prompt.startswith(WITHHELD)
+    assert step.error is ErrorCode.SERVICE_NOT_ENABLED and caller.effects.checked == []
+
+
+async def test_the_courts_budget_pauses_its_password_service_and_offers_an_agent() -> None:
+    caller = Caller(FakeEffects(court_budget=1))
+    await caller.start()
+    await caller.press("1")
+    await caller.press("0106")
+    await caller.press("22468")
+    step = await caller.press("111111")
+    assert step.error is ErrorCode.RATE_LIMITED and "暂停使用" in step.prompt and "按0转人工服务" in step.prompt
+    assert caller.call is not None and caller.call.stage is Stage.MENU and not caller.effects.locked
+    await caller.press("1")
+    again = await caller.press("0106")  # still paused: said so before any serial or password
+    assert again.error is ErrorCode.RATE_LIMITED and caller.effects.checked == ["111111"]

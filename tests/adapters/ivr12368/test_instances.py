@@ -19,7 +19,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.adapters.ivr12368.support import CALLER, CASE_NO, COURT_DIGITS, PASSWORD, IvrStack, ivr_stack
+from tests.adapters.ivr12368.support import (
+    CALLER,
+    CASE_NO,
+    COURT_DIGITS,
+    PASSWORD,
+    SERIAL,
+    IvrStack,
+    ivr_stack,
+)
 from tests.drivers.ivr12368 import JsonPhone, VoiceXmlBrowser
 from tests.support.stack import RedisServer, free_port
 
@@ -92,7 +100,8 @@ async def test_a_json_call_alternates_between_two_processes_and_completes(
     assert (await a.start())["action"] == "collect"
     assert (await b.press("1"))["prompt"].startswith("请输入案号中法院代码")
     assert "天河区人民法院" in (await a.press(COURT_DIGITS + "#"))["prompt"]
-    progress = await b.press(PASSWORD + "#")
+    assert (await b.press(SERIAL + "#"))["prompt"].startswith("请输入受理通知书上的案件查询密码")
+    progress = await a.press(PASSWORD + "#")
     assert progress["action"] == "play" and progress["data"]["case_no"] == CASE_NO
     await a.send("input")
     await b.press("9")
@@ -115,7 +124,7 @@ async def test_a_voicexml_call_alternates_between_two_processes(
     browser = VoiceXmlBrowser(client, ivr.gateway_url, "/channels/ivr12368/vxml", ivr.token, CALLER)
     await browser.start()
     urls = [ivr.gateway_url, process.url]
-    for index, keys in enumerate(("1", COURT_DIGITS + "#", PASSWORD + "#")):
+    for index, keys in enumerate(("1", COURT_DIGITS + "#", SERIAL + "#", PASSWORD + "#")):
         browser.gateway_url = urls[(index + 1) % 2]  # the submits are relative: follow them on either host
         await browser.press(keys)
     assert browser.kind == "play" and "目前状态：" in browser.prompt
@@ -130,6 +139,7 @@ async def test_a_call_survives_a_restart_of_the_process_it_was_on(
     await phone.start()
     await phone.press("3")
     await phone.press(COURT_DIGITS + "#")
+    await phone.press(SERIAL + "#")
     await asyncio.to_thread(process.stop)
     await asyncio.to_thread(process.start)  # a new process, the same port
     fees = await phone.press(PASSWORD + "#")

@@ -1,0 +1,32 @@
+"""One stack with every channel for the security suite (memory state: the attacks are on the gateway's
+request handling; the Redis-backed paths are covered by the reliability and resilience suites)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from tests.drivers import installed_drivers
+from tests.drivers.base import ChannelDriver
+from tests.support.channel_stack import channel_stack
+from tests.support.stack import Stack
+
+DRIVERS: list[ChannelDriver] = installed_drivers()
+
+
+def driver(channel: str) -> ChannelDriver:
+    return next(d for d in DRIVERS if d.channel == channel)
+
+
+@pytest.fixture(scope="module")
+async def stack() -> AsyncIterator[Stack]:
+    async with channel_stack(DRIVERS) as running:
+        yield running
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(timeout=60) as http:
+        yield http
