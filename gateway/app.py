@@ -25,6 +25,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import Receive, Scope, Send
 
+from gateway import tracing
 from gateway.actor import Pseudonyms
 from gateway.api import CanonicalApi, json_response, problem_response
 from gateway.audit import AuditTrail
@@ -64,6 +65,9 @@ class HostOptions:
     health_checks: bool = True
     #: run the background jobs (timers, deliveries) in this process; ``serve --no-worker`` turns it off
     background: bool = True
+    #: the port of the operations listener (CONTRACTS.md section 6): requests arriving on it see
+    #: /healthz, /readyz and /metrics only, and the public listeners answer 404 for the last two
+    ops_port: int | None = None
 
 
 def channel_policy(name: str, settings: Any) -> ChannelPolicy:
@@ -96,7 +100,8 @@ class Runtime:
     """Everything built from one config; immutable once started."""
 
     def __init__(self, config: GatewayConfig, state: StateStore, http: httpx.AsyncClient, audit: AuditTrail,
-                 adapters: Mapping[str, type[Adapter]], extras: Mapping[str, dict[str, Any]]) -> None:
+                 adapters: Mapping[str, type[Adapter]], extras: Mapping[str, dict[str, Any]],
+                 ops_listener: bool = False) -> None:
         self.config = config
         self.transports = _transports(config)
         courts = CourtDirectory(
@@ -122,7 +127,11 @@ class Runtime:
         self.adapters = self._adapters(adapters, extras)
         self.court_up: dict[str, bool | None] = {code: None for code in self.transports}
         self.jobs: list[BackgroundJob] = self._jobs()
-        self.app = Starlette(routes=self._routes(), exception_handlers={HTTPException: _http_exception})
+        handlers = {HTTPException: _http_exception}
+        ops_routes = self._ops_routes()
+        self.app = Starlette(routes=self._routes(None if ops_listener else ops_routes), exception_handlers=handlers)
+        #: what the operations listener serves (the public app when there is no such listener)
+        self.ops_app = Starlette(routes=ops_routes, exception_handlers=handlers) if ops_listener else self.app
 
     def _jobs(self) -> list[BackgroundJob]:
         """The background work this config needs (see gateway/background.py)."""
@@ -141,11 +150,14 @@ class Runtime:
             built[name] = adapter_cls(context)
         return built
 
-    def _routes(self) -> list[BaseRoute]:
+    def _ops_routes(self) -> list[BaseRoute]:
+        return [Route("/healthz", _healthz, methods=["GET"]), Route("/readyz", self._readyz, methods=["GET"]),
+                Route("/metrics", _metrics, methods=["GET"])]
+
+    def _routes(self, ops_routes: list[BaseRoute] | None) -> list[BaseRoute]:
+        """The public routes; /readyz and /metrics among them only without an operations listener."""
         routes: list[BaseRoute] = [
-            Route("/healthz", _healthz, methods=["GET"]),
-            Route("/readyz", self._readyz, methods=["GET"]),
-            Route("/metrics", _metrics, methods=["GET"]),
+            *(ops_routes or [Route("/healthz", _healthz, methods=["GET"])]),
             Route("/.well-known/jwks.json", self._jwks, methods=["GET"]),
             *self.sla.http_routes(self.api, self.audit),
             # Two levels, so a request is matched against a handful of prefixes, not every route.
@@ -242,6 +254,11 @@ class GatewayHost:
             response = JSONResponse({"status": "starting"}, status_code=503)
             await response(scope, receive, send)
             return
+        ops_port = self.options.ops_port
+        if ops_port is not None and scope.get("server", (None, None))[1] == ops_port:
+            await runtime.ops_app(scope, receive, send)
+            return
+        tracing.remember(scope)
         await runtime.app(scope, receive, send)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
@@ -274,7 +291,8 @@ class GatewayHost:
     async def _build(self, config: GatewayConfig) -> Runtime:
         assert self._state and self._http and self._audit
         adapters = self.options.adapters if self.options.adapters is not None else discover_adapters()
-        runtime = Runtime(config, self._state, self._http, self._audit, adapters, self.options.extras)
+        runtime = Runtime(config, self._state, self._http, self._audit, adapters, self.options.extras,
+                          ops_listener=self.options.ops_port is not None)
         await runtime.start()
         return runtime
 
@@ -301,6 +319,8 @@ class GatewayHost:
     async def reload(self, path: Path, env: Mapping[str, str] | None = None) -> bool:
         """Validate, build, swap; on any problem keep serving the old config and say why."""
         async with self._reload_lock:
+            if self._audit is not None:
+                self._audit.reopen()  # logrotate moved the file away, then sent SIGHUP: whatever the config says
             try:
                 config = load_config(path, env=env, adapters=self.options.adapters or discover_adapters())
                 if config.gateway.state != self.config.gateway.state:

@@ -22,6 +22,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--ops-port", type=int, help="serve /metrics and /readyz (and /healthz) on this port only "
+                       "(overrides gateway.ops_listen); the public port answers 404 for them")
     serve.add_argument("--no-worker", action="store_true",
                        help="do not run background work (timers, queued deliveries) in this process")
 
@@ -80,7 +82,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "serve":
         from gateway.serve import serve
 
-        return serve(args.config, args.host, args.port, args.workers, background=not args.no_worker)
+        return serve(args.config, args.host, args.port, args.workers, background=not args.no_worker,
+                     ops_port=args.ops_port)
     if args.command == "worker":
         from gateway.serve import work
 

@@ -26,8 +26,8 @@ from starlette.routing import BaseRoute, Mount
 from gateway.app import GatewayHost, HostOptions
 from gateway.channels import Adapter, DemoKit, discover_adapters
 from gateway.config import load_config
-from gateway.corked import CorkedHttpToolsProtocol
 from gateway.domain.courts import GUANGZHOU_COURTS, court_env_suffix
+from gateway.http_limits import HeadLimitedProtocol
 from gateway.logs import configure_logging
 from gateway.notify.standin import SmsStandIn
 from gateway.tokens import generate_ec_pem
@@ -154,7 +154,7 @@ async def run_demo(port: int, *, announce: bool = True) -> None:
 
 def _server(app: Any, port: int) -> uvicorn.Server:
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on",
-                            server_header=False, http=CorkedHttpToolsProtocol)
+                            server_header=False, http=HeadLimitedProtocol)
     server = uvicorn.Server(config)
     return server
 

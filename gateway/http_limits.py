@@ -1,0 +1,109 @@
+"""Request-head limits enforced in the server (OWASP API4): 64 KiB and 100 header lines -> 431.
+
+uvicorn's httptools protocol collects a request's head without a bound, so a
+client could send a 64 MiB header or 100,000 header lines and have the server
+buffer them. :class:`HeadLimitedProtocol` stands in front of uvicorn's own
+protocol (composition, not a subclass: uvicorn's ``http="httptools"`` class is
+looked up by its documented name): it feeds every chunk to a second httptools
+parser that keeps no header data and only says where each request head starts
+and ends, counts the bytes and lines that arrive while a head is open, and
+answers 431 and closes the connection as soon as a limit is passed, long before
+the head is whole. A chunk in which a head starts is counted whole, so the
+figure errs towards the strict side by at most the tail of a pipelined body.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httptools
+import orjson
+from uvicorn.config import HTTP_PROTOCOLS, Config
+from uvicorn.importer import import_from_string
+from uvicorn.server import ServerState
+
+MAX_HEAD_BYTES = 64 * 1024
+MAX_HEAD_LINES = 100 + 1  # the request line and 100 header lines
+_PROBLEM = orjson.dumps({
+    "type": "https://court-gateway.gz.gov.cn/problems/REQUEST_HEADERS_TOO_LARGE",
+    "title": "Request Header Fields Too Large", "status": 431, "code": "REQUEST_HEADERS_TOO_LARGE",
+    "detail": f"request headers are limited to {MAX_HEAD_BYTES // 1024} KiB and {MAX_HEAD_LINES - 1} lines",
+})
+REFUSAL = (b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: application/problem+json\r\n"
+           b"connection: close\r\ncontent-length: %d\r\n\r\n" % len(_PROBLEM)) + _PROBLEM
+
+
+class _HeadMeter:
+    """httptools callbacks that only mark where request heads begin and end (no header data kept)."""
+
+    def __init__(self) -> None:
+        self.open = False
+
+    def on_message_begin(self) -> None:
+        self.open = True
+
+    def on_headers_complete(self) -> None:
+        self.open = False
+
+
+class HeadLimitedProtocol(asyncio.Protocol):
+    """uvicorn's httptools protocol behind a bound on every request head."""
+
+    def __init__(self, config: Config, server_state: ServerState, app_state: dict[str, Any],
+                 _loop: asyncio.AbstractEventLoop | None = None) -> None:
+        inner_class = import_from_string(HTTP_PROTOCOLS["httptools"])
+        self._inner: asyncio.Protocol = inner_class(config=config, server_state=server_state, app_state=app_state,
+                                                    _loop=_loop)
+        self._marks = _HeadMeter()
+        self._meter: httptools.HttpRequestParser | None = httptools.HttpRequestParser(self._marks)
+        self._transport: asyncio.Transport | None = None
+        self._bytes = 0
+        self._lines = 0
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = transport  # type: ignore[assignment]
+        self._inner.connection_made(transport)
+
+    def data_received(self, data: bytes) -> None:
+        if self._meter is not None and self._over_limit(data):
+            self._refuse()
+            return
+        self._inner.data_received(data)
+
+    def _over_limit(self, data: bytes) -> bool:
+        assert self._meter is not None
+        was_open = self._marks.open
+        try:
+            self._meter.feed_data(data)
+        except (httptools.HttpParserError, httptools.HttpParserUpgrade):
+            # Malformed (uvicorn answers 400) or an upgrade: nothing more to measure on this connection.
+            self._meter = None
+            return False
+        if not self._marks.open:
+            self._bytes = self._lines = 0  # every head in this chunk ended
+            return False
+        if not was_open:
+            self._bytes = self._lines = 0  # a new head began in this chunk
+        self._bytes += len(data)
+        self._lines += data.count(b"\n")
+        return self._bytes > MAX_HEAD_BYTES or self._lines > MAX_HEAD_LINES
+
+    def _refuse(self) -> None:
+        self._meter = None
+        transport = self._transport
+        if transport is not None and not transport.is_closing():
+            transport.write(REFUSAL)
+            transport.close()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._inner.connection_lost(exc)
+
+    def eof_received(self) -> bool | None:
+        return self._inner.eof_received()
+
+    def pause_writing(self) -> None:
+        self._inner.pause_writing()
+
+    def resume_writing(self) -> None:
+        self._inner.resume_writing()
