@@ -58,8 +58,9 @@ METRICS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 #: more deaths than this within the window and the supervisor gives up (exit status 1)
 CRASH_LIMIT = 5
 CRASH_WINDOW_S = 60.0
-#: how long a new worker may take to start serving during a reload before the reload is abandoned
-WORKER_READY_S = 60
+#: uvicorn's one health-check timeout: how long a new worker may take to start serving during a reload
+#: before the reload is abandoned, and how long a live worker may leave a ping unanswered (hung)
+WORKER_READY_S = 15
 DRAIN_S = 20  # in-flight requests get this long after SIGTERM
 
 
@@ -229,12 +230,12 @@ class Supervisor(Multiprocess):
         before = list(self.processes)
         stopping = self.should_exit.is_set()
         super().keep_subprocess_alive()
-        for process in before:
-            if process not in self.processes:
-                self._record_death(process.pid, process.exitcode)
         if self.should_exit.is_set() and not stopping:
             self.exit_status = 1  # uvicorn gave up: a worker failed before serving
             _log.error("a worker failed to start; the supervisor stops", exit_status=1)
+        for process in before:
+            if process not in self.processes:
+                self._record_death(process.pid, process.exitcode)
 
     def _record_death(self, pid: int | None, exitcode: int | None) -> None:
         from prometheus_client import multiprocess
