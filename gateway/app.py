@@ -36,6 +36,7 @@ from gateway.core import Gateway
 from gateway.court_client import CourtTransport, TransportSettings
 from gateway.errors import ErrorCode, GatewayError
 from gateway.http_io import request_id_for
+from gateway.http_limits import REFUSAL_BODY, head_too_large
 from gateway.issuers import API_CHANNEL, IssuerVerifier, TrustedIssuer
 from gateway.logs import STDOUT, get_logger
 from gateway.metrics import CONFIG_RELOADS, COURT_UP, STATE_UP, render
@@ -258,6 +259,9 @@ class GatewayHost:
         if ops_port is not None and scope.get("server", (None, None))[1] == ops_port:
             await runtime.ops_app(scope, receive, send)
             return
+        if head_too_large(scope):
+            await _refuse_head(scope, receive, send)
+            return
         tracing.remember(scope)
         await runtime.app(scope, receive, send)
 
@@ -349,6 +353,12 @@ class GatewayHost:
                 await runtime.check_courts()
                 STATE_UP.set(1 if await runtime.gateway.state.ping() else 0)
             await asyncio.sleep(HEALTH_INTERVAL_S)
+
+
+async def _refuse_head(scope: Scope, receive: Receive, send: Send) -> None:
+    response = Response(REFUSAL_BODY, status_code=431, media_type="application/problem+json",
+                        headers={"Connection": "close"})
+    await response(scope, receive, send)
 
 
 async def _retire(runtime: Runtime) -> None:

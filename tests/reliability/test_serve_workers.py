@@ -201,3 +201,37 @@ async def test_a_killed_supervisor_leaves_no_worker_and_dying_workers_make_it_fa
         status = await asyncio.to_thread(gateway.process.wait, 120)
         assert status != 0
         assert b"the supervisor stops" in gateway.log.read_bytes()
+
+
+async def test_one_process_ops_listener_warning_and_audit_reopened_on_sighup() -> None:
+    async with deployment() as d:
+        plain = d.gateway(0)
+        async with httpx.AsyncClient(timeout=30) as client:
+            assert (await client.get(plain.url + "/metrics")).status_code == 200
+            assert (await client.get(plain.url + "/readyz")).status_code == 200
+        assert b"no operations listener" in plain.log.read_bytes()
+        plain.stop()
+
+        ops_port, audit = free_port(), d.directory / "audit" / "audit.jsonl"
+        audit.parent.mkdir()
+        document = yaml.safe_load(d.config.read_text(encoding="utf-8"))
+        document["gateway"].update({"ops_listen": f"127.0.0.1:{ops_port}", "audit_log": str(audit)})
+        d.config.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False), encoding="utf-8")
+        logged_before = plain.log.stat().st_size  # the same log file, appended to
+        gateway = d.gateway(0)
+        ops = f"http://127.0.0.1:{ops_port}"
+        async with httpx.AsyncClient(timeout=30) as client:
+            for path in ("/metrics", "/readyz"):
+                assert (await client.get(gateway.url + path)).status_code == 404
+                assert (await client.get(ops + path)).status_code == 200
+            assert (await client.get(ops + "/healthz")).status_code == 200
+            assert (await client.get(ops + "/api/v1/openapi.json")).status_code == 404
+            assert b"no operations listener" not in gateway.log.read_bytes()[logged_before:]
+
+            assert (await client.get(gateway.url + progress_path(), headers=d.headers())).status_code == 200
+            assert b'"stream":"audit"' in audit.read_bytes()  # written at once, not batched
+            audit.rename(audit.with_suffix(".1"))  # what logrotate does, then it sends SIGHUP
+            os.kill(gateway.pid, signal.SIGHUP)
+            wait_for(audit.exists, "the audit file opened again", gateway)
+            assert (await client.get(gateway.url + progress_path(), headers=d.headers())).status_code == 200
+            assert audit.read_bytes().count(b'"stream":"audit"') == 1
