@@ -166,6 +166,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--state", choices=["memory", "redis"], default="memory")
     parser.add_argument("--floor", type=Path, default=SHARED_FLOOR, help="the shared floor proxy script")
+    parser.add_argument("--only", default="", help="measure only targets whose name starts with this "
+                        "(the baselines always run)")
     args = parser.parse_args()
 
     from bench import channels as channel_benches
@@ -215,6 +217,7 @@ def main() -> None:
         ]
         for label, factory in asyncio.run(channel_benches.targets(gateway.url)):
             targets.append(Target(label, gateway, factory))
+        targets = [t for t in targets if t.name.startswith((args.only, NAIVE, FLOOR))]
         results: dict[str, list[float]] = {t.name: [] for t in targets}
         for _ in range(args.rounds):
             for target in targets:
