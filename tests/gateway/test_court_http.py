@@ -316,3 +316,24 @@ async def test_a_court_certificate_from_another_ca_is_refused(authority: Throwaw
         await client.request("GET", "/api/v1/echo", {})
     assert failure.value.kind == "refused"  # the handshake failed: nothing was sent
     await client.close()
+
+
+async def test_an_ipv6_court_gets_a_bracketed_host_header() -> None:
+    port = free_port()
+    heads: list[bytes] = []
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        heads.append(await reader.readuntil(b"\r\n\r\n"))
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        await writer.drain()
+        writer.close()
+
+    try:
+        server = await asyncio.start_server(answer, "::1", port)
+    except OSError:
+        pytest.skip("no IPv6 loopback on this machine")
+    client = pool(f"http://[::1]:{port}")
+    assert (await client.request("GET", "/x", {})).body == b"ok"
+    assert f"host: [::1]:{port}\r\n".encode() in heads[0].lower()
+    server.close()
+    await client.close()
