@@ -8,12 +8,16 @@ printed beside the baselines measured in the same run, because this machine
 is shared and noisy.
 
     python bench/cpu_per_request.py [--requests 4000] [--rounds 5] [--concurrency 16] [--state redis]
+                                    [--floor ../shared/bench/floor_proxy.py]
 
 Targets measured: the canonical API's ``cases.progress`` (trusted-issuer JWT,
 rate limits, participant check from the cache, actor token, court call),
-plus every channel adapter that has a bench driver in bench/channels.py.
-Baselines: a naive Starlette + default-httpx pass-through proxy, and a bare
-aiohttp pass-through proxy (the floor).
+plus every channel adapter that has a bench driver in bench/channels.py
+(wechat, efating, suihaoban). Baselines: a naive Starlette + default-httpx
+pass-through proxy, and the shared floor of QUALITY.md
+(``../shared/bench/floor_proxy.py``, an aiohttp pass-through on uvloop), so
+these figures and any outside check measure against the same thing. The last
+column is the QUALITY.md ratio each target must stay within.
 """
 
 from __future__ import annotations
@@ -50,6 +54,11 @@ from tests.support.stack import Issuer
 CASE_NO = str(PROGRESS["case_no"])
 PROGRESS_PATH = f"/api/v1/cases/{quote(CASE_NO, safe='')}/progress"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+SHARED_FLOOR = ROOT.parent / "shared" / "bench" / "floor_proxy.py"
+NAIVE = "naive Starlette+httpx proxy (baseline)"
+FLOOR = "shared floor: aiohttp proxy on uvloop"
+#: QUALITY.md's speed table: at most this many times the floor's CPU per request
+TARGETS = {"gateway canonical API cases.progress": 1.8, "wechat": 2.0, "suihaoban": 2.2, "efating": 2.2}
 
 
 def free_port() -> int:
@@ -156,6 +165,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--state", choices=["memory", "redis"], default="memory")
+    parser.add_argument("--floor", type=Path, default=SHARED_FLOOR, help="the shared floor proxy script")
+    parser.add_argument("--only", default="", help="measure only targets whose name starts with this "
+                        "(the baselines always run)")
     args = parser.parse_args()
 
     from bench import channels as channel_benches
@@ -191,8 +203,8 @@ def main() -> None:
         servers.append(gateway)
         naive_port, floor_port = free_port(), free_port()
         naive = start("naive", [sys.executable, "bench/proxies.py", "naive", str(naive_port), upstream.url], naive_port)
-        floor = start("aiohttp", [sys.executable, "bench/proxies.py", "aiohttp", str(floor_port), upstream.url],
-                      floor_port)
+        floor = start("floor", [sys.executable, str(args.floor), "--port", str(floor_port), "--upstream",
+                                upstream.url], floor_port)
         servers += [naive, floor]
 
         token = issuer.mint(name="张伟", id_type="ID_CARD", id_number="440106199001011235", acr="L2", ttl_s=3600)
@@ -200,13 +212,12 @@ def main() -> None:
         targets = [
             Target("gateway canonical API cases.progress", gateway,
                    lambda: ("GET", gateway.url + PROGRESS_PATH, bearer, None)),
-            Target("naive Starlette+httpx proxy (baseline)", naive,
-                   lambda: ("GET", naive.url + PROGRESS_PATH, bearer, None)),
-            Target("bare aiohttp proxy (floor)", floor,
-                   lambda: ("GET", floor.url + PROGRESS_PATH, bearer, None)),
+            Target(NAIVE, naive, lambda: ("GET", naive.url + PROGRESS_PATH, bearer, None)),
+            Target(FLOOR, floor, lambda: ("GET", floor.url + PROGRESS_PATH, bearer, None)),
         ]
         for label, factory in asyncio.run(channel_benches.targets(gateway.url)):
             targets.append(Target(label, gateway, factory))
+        targets = [t for t in targets if t.name.startswith((args.only, NAIVE, FLOOR))]
         results: dict[str, list[float]] = {t.name: [] for t in targets}
         for _ in range(args.rounds):
             for target in targets:
@@ -224,14 +235,15 @@ def main() -> None:
 
 def report(results: dict[str, list[float]], args: argparse.Namespace) -> None:
     medians = {name: statistics.median(values) for name, values in results.items()}
-    naive = medians["naive Starlette+httpx proxy (baseline)"]
-    floor = medians["bare aiohttp proxy (floor)"]
+    naive = medians[NAIVE]
+    floor = medians[FLOOR]
     print(f"CPU per request, median of {args.rounds} rounds x {args.requests} requests, "
           f"concurrency {args.concurrency}, state {args.state}")
-    print(f"{'target':62} {'µs/req':>8} {'vs naive':>9} {'vs floor':>9}  rounds")
+    print(f"{'target':62} {'µs/req':>8} {'vs naive':>9} {'vs floor':>9} {'target':>7}  rounds")
     for name, value in medians.items():
         rounds = " ".join(f"{v:.0f}" for v in results[name])
-        print(f"{name:62} {value:8.0f} {naive / value:8.1f}x {value / floor:8.2f}x  [{rounds}]")
+        limit = next((f"{ratio:.1f}x" for key, ratio in TARGETS.items() if name.startswith(key)), "")
+        print(f"{name:62} {value:8.0f} {naive / value:8.1f}x {value / floor:8.2f}x {limit:>7}  [{rounds}]")
 
 
 if __name__ == "__main__":

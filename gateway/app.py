@@ -25,6 +25,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import Receive, Scope, Send
 
+from gateway import tracing
 from gateway.actor import Pseudonyms
 from gateway.api import CanonicalApi, json_response, problem_response
 from gateway.audit import AuditTrail
@@ -37,6 +38,7 @@ from gateway.core import Gateway
 from gateway.court_client import CourtTransport, TransportSettings
 from gateway.errors import ErrorCode, GatewayError
 from gateway.http_io import request_id_for
+from gateway.http_limits import REFUSAL_BODY, head_too_large
 from gateway.issuers import API_CHANNEL, IssuerVerifier, TrustedIssuer
 from gateway.logs import STDOUT, get_logger
 from gateway.metrics import CONFIG_RELOADS, COURT_UP, STATE_UP, render
@@ -69,6 +71,9 @@ class HostOptions:
     background: bool = True
     #: routes served before the gateway's own (``demo``: the channel simulator under /console/simulator)
     extra_routes: list[BaseRoute] = field(default_factory=list)
+    #: the port of the operations listener (CONTRACTS.md section 6): requests arriving on it see
+    #: /healthz, /readyz and /metrics only, and the public listeners answer 404 for the last two
+    ops_port: int | None = None
 
 
 def channel_policy(name: str, settings: Any) -> ChannelPolicy:
@@ -108,7 +113,7 @@ class Runtime:
 
     def __init__(self, config: GatewayConfig, state: StateStore, http: httpx.AsyncClient, audit: AuditTrail,
                  adapters: Mapping[str, type[Adapter]], extras: Mapping[str, dict[str, Any]],
-                 extra_routes: list[BaseRoute] | None = None) -> None:
+                 extra_routes: list[BaseRoute] | None = None, ops_listener: bool = False) -> None:
         self.config = config
         self._extra_routes = extra_routes or []
         self.transports = _transports(config)
@@ -140,7 +145,11 @@ class Runtime:
         self.adapters = self._adapters(adapters, extras)
         self.court_up: dict[str, bool | None] = {code: None for code in self.transports}
         self.jobs: list[BackgroundJob] = self._jobs()
-        self.app = Starlette(routes=self._routes(), exception_handlers={HTTPException: _http_exception})
+        handlers = {HTTPException: _http_exception}
+        ops_routes = self._ops_routes()
+        self.app = Starlette(routes=self._routes(None if ops_listener else ops_routes), exception_handlers=handlers)
+        #: what the operations listener serves (the public app when there is no such listener)
+        self.ops_app = Starlette(routes=ops_routes, exception_handlers=handlers) if ops_listener else self.app
 
     def _jobs(self) -> list[BackgroundJob]:
         """The background work this config needs (see gateway/background.py)."""
@@ -159,13 +168,16 @@ class Runtime:
             built[name] = adapter_cls(context)
         return built
 
-    def _routes(self) -> list[BaseRoute]:
+    def _ops_routes(self) -> list[BaseRoute]:
+        return [Route("/healthz", _healthz, methods=["GET"]), Route("/readyz", self._readyz, methods=["GET"]),
+                Route("/metrics", _metrics, methods=["GET"])]
+
+    def _routes(self, ops_routes: list[BaseRoute] | None) -> list[BaseRoute]:
+        """The public routes; /readyz and /metrics among them only without an operations listener."""
         routes: list[BaseRoute] = [
             *self._extra_routes,
             *console_routes(self),
-            Route("/healthz", _healthz, methods=["GET"]),
-            Route("/readyz", self._readyz, methods=["GET"]),
-            Route("/metrics", _metrics, methods=["GET"]),
+            *(ops_routes or [Route("/healthz", _healthz, methods=["GET"])]),
             Route("/.well-known/jwks.json", self._jwks, methods=["GET"]),
             *self.sla.http_routes(self.api, self.audit),
             # Two levels, so a request is matched against a handful of prefixes, not every route.
@@ -262,6 +274,14 @@ class GatewayHost:
             response = JSONResponse({"status": "starting"}, status_code=503)
             await response(scope, receive, send)
             return
+        ops_port = self.options.ops_port
+        if ops_port is not None and scope.get("server", (None, None))[1] == ops_port:
+            await runtime.ops_app(scope, receive, send)
+            return
+        if head_too_large(scope):
+            await _refuse_head(scope, receive, send)
+            return
+        tracing.remember(scope)
         await runtime.app(scope, receive, send)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
@@ -295,7 +315,7 @@ class GatewayHost:
         assert self._state and self._http and self._audit
         adapters = self.options.adapters if self.options.adapters is not None else discover_adapters()
         runtime = Runtime(config, self._state, self._http, self._audit, adapters, self.options.extras,
-                          self.options.extra_routes)
+                          self.options.extra_routes, ops_listener=self.options.ops_port is not None)
         await runtime.start()
         return runtime
 
@@ -322,6 +342,8 @@ class GatewayHost:
     async def reload(self, path: Path, env: Mapping[str, str] | None = None) -> bool:
         """Validate, build, swap; on any problem keep serving the old config and say why."""
         async with self._reload_lock:
+            if self._audit is not None:
+                self._audit.reopen()  # logrotate moved the file away, then sent SIGHUP: whatever the config says
             try:
                 config = load_config(path, env=env, adapters=self.options.adapters or discover_adapters())
                 if config.gateway.state != self.config.gateway.state:
@@ -350,6 +372,12 @@ class GatewayHost:
                 await runtime.check_courts()
                 STATE_UP.set(1 if await runtime.gateway.state.ping() else 0)
             await asyncio.sleep(HEALTH_INTERVAL_S)
+
+
+async def _refuse_head(scope: Scope, receive: Receive, send: Send) -> None:
+    response = Response(REFUSAL_BODY, status_code=431, media_type="application/problem+json",
+                        headers={"Connection": "close"})
+    await response(scope, receive, send)
 
 
 async def _retire(runtime: Runtime) -> None:

@@ -42,6 +42,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
     serve.add_argument("--port", type=int, default=8080, help="port to listen on")
     serve.add_argument("--workers", type=int, default=1, help="worker processes (above 1 needs a Redis state)")
+    serve.add_argument("--ops-port", type=int, default=None,
+                       help="serve /metrics and /readyz (and /healthz) on this port only "
+                            "(overrides gateway.ops_listen); the public port answers 404 for them")
     serve.add_argument("--no-worker", action="store_true",
                        help="do not run background work (timers, queued deliveries) in this process")
 
@@ -142,7 +145,8 @@ def _main(argv: Sequence[str] | None) -> int:
     if args.command == "serve":
         from gateway.serve import serve
 
-        return serve(args.config, args.host, args.port, args.workers, background=not args.no_worker)
+        return serve(args.config, args.host, args.port, args.workers, background=not args.no_worker,
+                     ops_port=args.ops_port)
     if args.command == "worker":
         from gateway.serve import work
 

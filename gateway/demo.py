@@ -33,8 +33,8 @@ from gateway.config import load_config
 from gateway.console.idp_standin import DemoIdentityProvider
 from gateway.console.pages import STATIC_DIR
 from gateway.console.simulator import simulator_routes
-from gateway.corked import CorkedHttpToolsProtocol
 from gateway.domain.courts import GUANGZHOU_COURTS, court_env_suffix
+from gateway.http_limits import HeadLimitedProtocol
 from gateway.logs import configure_logging
 from gateway.notify.standin import SmsStandIn
 from gateway.tokens import generate_ec_pem
@@ -231,7 +231,7 @@ class DemoError(Exception):
 
 def _server(app: Any, port: int) -> uvicorn.Server:
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on",
-                            server_header=False, http=CorkedHttpToolsProtocol)
+                            server_header=False, http=HeadLimitedProtocol)
     server = uvicorn.Server(config)
     return server
 

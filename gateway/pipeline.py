@@ -31,7 +31,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-import aiohttp
 import orjson
 from pydantic import ValidationError
 
@@ -47,6 +46,7 @@ from gateway.court_client import (
     map_court_error,
     upload_form,
 )
+from gateway.court_http import UploadPart
 from gateway.domain.case_numbers import CaseNumber, CaseNumberError, parse_case_number
 from gateway.errors import ErrorCode, FieldError, GatewayError
 from gateway.idempotency import (
@@ -616,7 +616,7 @@ class Pipeline:
 
     async def _send_raw(
         self, court: str, method: str, path: str, actor: Actor | None, request_id: str, *, mode: CallMode,
-        params: dict[str, str] | None = None, body: bytes | None = None, form: aiohttp.FormData | None = None,
+        params: dict[str, str] | None = None, body: bytes | None = None, form: UploadPart | None = None,
         idempotency_key: str | None = None,
     ) -> CourtResponse:
         """Through the court's guard (breaker, retries per ``mode``); raises CourtUnreachable."""

@@ -120,6 +120,23 @@ def _audit_log(raw: object, info: ValidationInfo) -> str:
 
 
 AuditLog = Annotated[str, PlainValidator(_audit_log, json_schema_input_type=str)]
+_HOST_PORT = re.compile(r"^(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|(?P<host>[A-Za-z0-9.-]+)):(?P<port>[0-9]{1,5})$")
+
+
+def _host_port(raw: str) -> str:
+    match = _HOST_PORT.match(raw)
+    if match is None or not 0 < int(match["port"]) < 65536:
+        raise problem("host_port", "must be HOST:PORT, such as 127.0.0.1:9090 or [::1]:9090")
+    return raw
+
+
+#: HOST:PORT of the operations listener (CONTRACTS.md section 6)
+HostPort = Annotated[str, AfterValidator(_host_port)]
+
+
+def split_host_port(value: str) -> tuple[str, int]:
+    host, _, port = value.rpartition(":")
+    return host.strip("[]"), int(port)
 
 
 def _unique_issuers(issuers: tuple[TrustedIssuer, ...]) -> tuple[TrustedIssuer, ...]:
@@ -152,6 +169,10 @@ class GatewaySettings(Frozen):
     )
     uploads_per_client: int = Field(default=2, ge=1, le=64,
                                     description="uploads one client address may have in flight at once")
+    ops_listen: HostPort | None = Field(
+        default=None, description="HOST:PORT of a second listener for /metrics and /readyz (and /healthz); "
+        "with it the public listener answers 404 for them",
+    )
     api_rate_limits: RateLimits = Field(
         default=RateLimits(per_actor=RateLimit(600, 60), per_channel=RateLimit(5000, 1)),
         description="limits of the canonical HTTP API (first-party apps, back office): per person and in all",

@@ -23,10 +23,10 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import aiohttp
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, stop_any
 
 from gateway.court_client import CourtResponse, CourtTransport, CourtUnreachable, court_failed
+from gateway.court_http import UploadPart
 from gateway.errors import ErrorCode
 from gateway.logs import get_logger
 from gateway.metrics import BREAKER_REJECTED, BREAKER_STATE, BREAKER_TRANSITIONS, COURT_RETRIES
@@ -119,7 +119,7 @@ class CourtGuard:
 
     async def send(self, method: str, path: str, *, mode: CallMode, headers: dict[str, str],
                    body: bytes | None = None, params: Mapping[str, str] | None = None,
-                   form: aiohttp.FormData | None = None) -> CourtResponse:
+                   form: UploadPart | None = None) -> CourtResponse:
         policy = self.policy(mode)
         deadline = time.monotonic() + policy.deadline_s
         self.budget.deposit()
