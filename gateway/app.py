@@ -45,7 +45,8 @@ from gateway.resilience import Deliverer
 from gateway.resilience.follow import following
 from gateway.sessions import SessionStore
 from gateway.sla.service import SlaService
-from gateway.state import StateStore, open_state
+from gateway.state import StateStore, open_state, settings_from
+from gateway.state.checks import check_state
 from gateway.tokens import ActorTokenSigner, SessionTokens
 
 _log = get_logger("court_gateway.app")
@@ -260,9 +261,8 @@ class GatewayHost:
                 return
 
     async def start(self) -> None:
-        password = self.config.gateway.state_password_env
-        self._state = self.options.state or open_state(self.config.gateway.state,
-                                                       password.value if password else None)
+        self._state = self.options.state or open_state(settings_from(self.config.gateway))
+        await check_state(self._state)
         self._http = self.options.http or httpx.AsyncClient(follow_redirects=False, timeout=10.0)
         audit_path = self.config.gateway.audit_log_path
         self._audit = AuditTrail(str(audit_path) if audit_path else "stdout")
