@@ -274,10 +274,14 @@ class RedisOutbox(Outbox):
         if not courts:
             return []
         streams = {stream_key(court): ">" for court in courts}
-        block_ms = max(1, int(min(block_s, MAX_BLOCK_S) * 1000))
-        answer = await self._call(lambda: self._redis.xreadgroup(GROUP, consumer, streams,  # type: ignore[arg-type]
-                                                                  count=count, block=block_ms))
-        return self._split(answer)
+        deadline = time.monotonic() + block_s
+        while True:  # short blocking reads, so a hung Redis is noticed within the command timeout
+            block_ms = max(1, int(min(deadline - time.monotonic(), MAX_BLOCK_S) * 1000))
+            answer = await self._call(lambda: self._redis.xreadgroup(GROUP, consumer, streams,  # type: ignore[arg-type]
+                                                                      count=count, block=block_ms))
+            found = self._split(answer)
+            if found or time.monotonic() >= deadline:
+                return found
 
     async def read_pending(self, court: str, consumer: str, count: int, after: str = "0") -> list[Entry]:
         answer = await self._call(lambda: self._redis.xreadgroup(GROUP, consumer, {stream_key(court): after},

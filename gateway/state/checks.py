@@ -15,16 +15,23 @@ from collections.abc import Sequence
 from typing import Any
 
 from redis.asyncio.cluster import RedisCluster
-from redis.exceptions import RedisError
 
 from gateway.logs import get_logger
 from gateway.state.base import StateStore, StateUnavailable
-from gateway.state.health import classify
+from gateway.state.health import REDIS_FAILURES, classify
 from gateway.state.redis import RedisState
 
 _log = get_logger("court_gateway.state")
 
 _KEY, _QUEUE, _STREAM = "{probe}:k", "{probe}:z", "{probe}:s"
+
+#: the commands the gateway's ACL user needs (docs/deployment.md gives the whole ACL SETUSER line):
+#: connection set-up, the scripts and what they call, the outbox streams, Sentinel and Cluster discovery
+ACL_COMMANDS = ("+@connection +select +info +role +command +readonly +asking +cluster|slots +cluster|shards "
+                "+cluster|nodes +get +set +mget +del +pexpire +time +eval +evalsha +zadd +zrange +zrangebyscore "
+                "+zrem +xadd +xgroup|create +xreadgroup +xautoclaim +xack +xdel +xlen +xrange +multi +exec +discard")
+#: the rule to grant the gateway's user: every key and channel, no command beyond those it sends
+ACL_RULE = f"on ~* &* -@all {ACL_COMMANDS}"
 
 #: one call of each command the gateway sends, on scratch keys (see docs/deployment.md, ACL rule)
 NEEDED: Sequence[tuple[Any, ...]] = (
@@ -91,7 +98,7 @@ async def _missing_commands(state: RedisState) -> list[str]:
     for command in NEEDED:
         try:
             await state.client.execute_command(*command)
-        except (RedisError, OSError) as exc:
+        except REDIS_FAILURES as exc:
             reason = classify(exc)
             if reason == "acl_denied":
                 missing.append(str(command[0]).lower())

@@ -43,6 +43,9 @@ PROBE_EVERY_S = 0.2
 #: a reason seen again after this long is logged again
 LOG_AGAIN_AFTER_S = 300.0
 
+#: what a failed Redis call may raise (redis-py's cluster client raises its own exception type too)
+REDIS_FAILURES = (RedisError, RedisClusterException, OSError)
+
 #: reasons that mean "cannot serve now": requests stop waiting until the probe succeeds
 _DOWN = frozenset({"timeout", "unreachable", "tls", "wrong_password", "read_only_replica", "cluster_down",
                    "loading", "out_of_memory"})
@@ -74,7 +77,7 @@ def classify(exc: BaseException) -> str:
         return "read_only_replica"
     if isinstance(exc, NoPermissionError) or text.startswith("NOPERM"):
         return "acl_denied"
-    if "CROSSSLOT" in text:
+    if "CROSSSLOT" in text or "same key slot" in text:
         return "crossslot"
     if isinstance(exc, ClusterDownError | MasterDownError) or text.startswith(("CLUSTERDOWN", "MASTERDOWN")):
         return "cluster_down"
@@ -155,7 +158,7 @@ class StateHealth:
             await asyncio.sleep(self._probe_every_s)
             try:
                 await self._probe()
-            except (RedisError, OSError, ssl.SSLError) as exc:
+            except REDIS_FAILURES as exc:
                 reason = classify(exc)
                 self._log_once(reason)
                 if reason in _DOWN:

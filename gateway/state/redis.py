@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 
 from redis.asyncio.cluster import RedisCluster
 from redis.crc import key_slot
-from redis.exceptions import NoScriptError, RedisError
+from redis.exceptions import NoScriptError
 
 from gateway.state.base import (
     HotPath,
@@ -36,7 +36,7 @@ from gateway.state.base import (
     tightest,
 )
 from gateway.state.connection import Client, StateSettings, build_client
-from gateway.state.health import StateHealth
+from gateway.state.health import REDIS_FAILURES, StateHealth
 
 T = TypeVar("T")
 
@@ -176,7 +176,7 @@ class RedisState(StateStore):
             raise StateUnavailable(self.health.reason or "down")
         try:
             result = await command()
-        except (RedisError, OSError) as exc:
+        except REDIS_FAILURES as exc:
             raise StateUnavailable(self.health.failed(exc)) from None
         self.health.succeeded()
         return result
