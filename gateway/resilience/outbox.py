@@ -277,8 +277,9 @@ class RedisOutbox(Outbox):
         deadline = time.monotonic() + block_s
         while True:  # short blocking reads, so a hung Redis is noticed within the command timeout
             block_ms = max(1, int(min(deadline - time.monotonic(), MAX_BLOCK_S) * 1000))
-            answer = await self._call(lambda: self._redis.xreadgroup(GROUP, consumer, streams,  # type: ignore[arg-type]
-                                                                      count=count, block=block_ms))
+            read = functools.partial(self._redis.xreadgroup, GROUP, consumer, streams,  # type: ignore[arg-type]
+                                     count=count, block=block_ms)
+            answer = await self._call(read)
             found = self._split(answer)
             if found or time.monotonic() >= deadline:
                 return found

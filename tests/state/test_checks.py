@@ -10,9 +10,9 @@ from gateway.state.redis import RedisState
 from tests.support.redis_servers import RedisServer
 
 
-async def problems_of(server: RedisServer, **settings: str) -> list[str]:
+async def problems_of(server: RedisServer, username: str | None = None, password: str | None = None) -> list[str]:
     server.start()
-    state = RedisState(StateSettings(server.url, **settings))
+    state = RedisState(StateSettings(server.url, username=username, password=password))
     try:
         return await check_state(state)
     finally:
