@@ -184,8 +184,9 @@ class Runtime:
         courts = {code: ("up" if up else "unknown" if up is None else "down") for code, up in self.court_up.items()}
         # One court or Redis being down must not take every instance out of a load balancer:
         # readiness is about this process; the parts are reported in the body and in /metrics.
-        return json_response({"status": "ready", "state": "up" if state_up else "down", "courts": courts,
-                              "sla": self.sla.readiness(), **self._resilience()})
+        problem = {} if state_up else {"state_problem": self.gateway.state.problem or "unreachable"}
+        return json_response({"status": "ready", "state": "up" if state_up else "down", **problem,
+                              "courts": courts, "sla": self.sla.readiness(), **self._resilience()})
 
     def _resilience(self) -> dict[str, Any]:
         """Each court's breaker in this process, and what runs on a per-process fallback right now."""

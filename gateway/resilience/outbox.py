@@ -41,10 +41,11 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import orjson
-from redis.exceptions import ResponseError
+from redis.asyncio.client import Pipeline
+from redis.exceptions import RedisError, ResponseError
 
 from gateway.errors import ErrorCode
-from gateway.state import StateStore
+from gateway.state import StateStore, StateUnavailable
 from gateway.state.layout import WRITES_TAG
 from gateway.state.redis import RedisState
 
@@ -52,6 +53,10 @@ GROUP = "deliverers"
 STREAM_PREFIX = WRITES_TAG + "outbox:"
 DEAD_LETTER_STREAM = WRITES_TAG + "outbox:dead"
 DELIVERY_PREFIX = WRITES_TAG + "delivery:"
+#: with Sentinel, a queued write counts once this many replicas have it (see _replicated_transaction)
+REPLICAS_TO_WAIT_FOR = 1
+#: and they get this long, inside the client's command timeout (gateway/state/connection.py)
+WAIT_FOR_REPLICA_MS = 150
 #: a blocking read waits at most this long in Redis, well inside the client's command timeout
 #: (gateway/state/connection.py): the delivery loop simply reads again
 MAX_BLOCK_S = 0.1
@@ -111,6 +116,13 @@ class Entry:
     entry_id: str
     court: str
     write: QueuedWrite | None
+
+
+class NotReplicated(RedisError):
+    """No replica confirmed a transaction in time (Sentinel topology)."""
+
+    def __init__(self) -> None:
+        super().__init__("NOTREPLICATED no replica acknowledged the write in time")
 
 
 class NotTaken(Exception):
@@ -334,6 +346,9 @@ class RedisOutbox(Outbox):
         return found
 
     async def _transaction(self, work: Any) -> list[Any]:
+        if self._state.replicated:
+            return await self._replicated_transaction(work)
+
         async def run() -> list[Any]:
             async with self._redis.pipeline(transaction=True) as pipe:
                 await work(pipe)
@@ -341,6 +356,37 @@ class RedisOutbox(Outbox):
                 return results
 
         return await self._state.call(run)
+
+    async def _replicated_transaction(self, work: Any) -> list[Any]:
+        """MULTI ... EXEC, then WAIT for a replica, on one connection in one round trip.
+
+        With Sentinel, a primary that has just been replaced keeps taking writes until it hears
+        of it, and throws them away when it is demoted. A write no replica has seen, made on a
+        server the sentinels no longer name as the primary, is therefore not taken as queued:
+        the caller gets SERVICE_UNAVAILABLE and sends it again (the same Idempotency-Key keeps a
+        second copy from reaching the court twice).
+        """
+        async def run() -> tuple[list[Any], tuple[str, int]]:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                assert isinstance(pipe, Pipeline)  # Sentinel: one server at a time, never a cluster
+                # Taken here (the pipeline gives it back) to know which server the write went to.
+                connection = pipe.connection = await self._state.connection()
+                pipe.execute_command("MULTI")
+                await work(pipe)
+                pipe.execute_command("EXEC")
+                pipe.execute_command("WAIT", REPLICAS_TO_WAIT_FOR, WAIT_FOR_REPLICA_MS)
+                results: list[Any] = await pipe.execute()
+                return results, (connection.host, connection.port)
+
+        results, server = await self._state.call(run)
+        exec_results: list[Any] = results[-2]
+        if int(results[-1]) >= REPLICAS_TO_WAIT_FOR:
+            return exec_results
+        # No replica has it: fine on the primary the sentinels name (its replica is away), a write
+        # to be lost on a primary they have replaced.
+        if await self._state.call(lambda: self._state.names_primary(server)):
+            return exec_results
+        raise StateUnavailable(self._state.health.failed(NotReplicated()))
 
     async def _call(self, command: Callable[[], Awaitable[Any]]) -> Any:
         # A NOGROUP (the stream removed under us, FLUSHALL) is a StateUnavailable like any other

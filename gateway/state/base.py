@@ -155,6 +155,11 @@ class StateStore(ABC):
     @abstractmethod
     async def ping(self) -> bool: ...
 
+    @property
+    def problem(self) -> str | None:
+        """Why the store is down (``timeout``, ``wrong_password``, ``read_only_replica`` ...), else None."""
+        return None
+
     @abstractmethod
     async def close(self) -> None: ...
 

@@ -61,6 +61,8 @@ _HINTS = {
     "cluster_down": "the Redis Cluster does not cover every slot",
     "loading": "Redis is loading its data set",
     "out_of_memory": "Redis refused a write for want of memory (OOM)",
+    "not_replicated": "no replica confirmed a queued write in time: it was refused (Sentinel needs a "
+                      "replica that keeps up)",
     "crossslot": "a multi-key command spans hash slots (CROSSSLOT): a key layout bug",
     "acl_denied": "the ACL user lacks a command or key the gateway needs (NOPERM): see docs/deployment.md",
     "refused": "Redis refused a command",
@@ -85,6 +87,8 @@ def classify(exc: BaseException) -> str:
         return "loading"
     if text.startswith("OOM"):
         return "out_of_memory"
+    if text.startswith("NOTREPLICATED"):
+        return "not_replicated"
     return _transport_reason(exc, text)
 
 

@@ -22,9 +22,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 from redis.asyncio.cluster import RedisCluster
+from redis.asyncio.connection import Connection
+from redis.asyncio.sentinel import SentinelConnectionPool
 from redis.crc import key_slot
 from redis.exceptions import NoScriptError
 
+from gateway.logs import get_logger
 from gateway.state.base import (
     HotPath,
     Placement,
@@ -39,7 +42,10 @@ from gateway.state.connection import Client, StateSettings, build_client
 from gateway.state.health import REDIS_FAILURES, StateHealth
 
 T = TypeVar("T")
+_log = get_logger("court_gateway.state")
 
+#: how often the primary is asked of the sentinels (a failover is followed within this time)
+FOLLOW_EVERY_S = 0.5
 #: written by the health probe: a write, so a read-only replica is not taken for a primary
 PROBE_KEY = "probe:state"
 
@@ -155,6 +161,9 @@ class RedisState(StateStore):
         self._redis = build_client(self.settings)
         self._cluster = isinstance(self._redis, RedisCluster)
         self.health = StateHealth(self.settings.topology, self._probe)
+        #: with Sentinel, a task that asks the sentinels for the primary (see _follow_primary)
+        self._follower: asyncio.Task[None] | None = None
+        self._follows = self.settings.topology == "sentinel"
 
     @property
     def client(self) -> Client:
@@ -166,6 +175,11 @@ class RedisState(StateStore):
         return self._cluster
 
     @property
+    def replicated(self) -> bool:
+        """Sentinel: durable writes wait for a replica (gateway/resilience/outbox.py)."""
+        return self._follows
+
+    @property
     def degraded(self) -> bool:  # type: ignore[override]
         return not self.health.up
 
@@ -174,6 +188,8 @@ class RedisState(StateStore):
         every outcome, and turn every failure into :class:`StateUnavailable` naming its reason."""
         if not self.health.up:
             raise StateUnavailable(self.health.reason or "down")
+        if self._follows and self._follower is None:
+            self._follower = asyncio.get_running_loop().create_task(self._follow_primary())
         try:
             result = await command()
         except REDIS_FAILURES as exc:
@@ -272,8 +288,59 @@ class RedisState(StateStore):
             else items
         return [(member.decode(), float(score)) for member, score in pairs]
 
+    async def _follow_primary(self) -> None:
+        """Ask the sentinels for the primary every FOLLOW_EVERY_S. redis-py looks the primary up
+        only when it opens a connection, so after a failover the pooled connections would go on
+        writing to the old primary until it is demoted (Sentinel takes up to 10 s to tell it):
+        writes that its demotion throws away. When the answer changes, the pool closes its idle
+        connections at once and the busy ones when they come back."""
+        pool = self._sentinel_pool()
+        while True:
+            await asyncio.sleep(FOLLOW_EVERY_S)
+            before = pool.master_address
+            try:
+                after = await pool.get_master_address()  # type: ignore[no-untyped-call]
+                if before is not None and after != before:
+                    await pool.update_active_connections_for_reconnect()  # type: ignore[no-untyped-call]
+                    _log.warning("state store primary changed (Sentinel failover): following it")
+            except REDIS_FAILURES as exc:
+                self.health.failed(exc)
+
+    def _sentinel_pool(self) -> SentinelConnectionPool:
+        assert not isinstance(self._redis, RedisCluster)
+        pool = self._redis.connection_pool
+        assert isinstance(pool, SentinelConnectionPool)
+        return pool
+
+    async def connection(self) -> Connection:
+        """A pooled connection of the one-server client, connected (for a caller that must know
+        which server its commands went to); the pipeline given it releases it."""
+        assert not isinstance(self._redis, RedisCluster)
+        connection: Connection = await self._redis.connection_pool.get_connection()  # type: ignore[no-untyped-call]
+        return connection
+
+    async def names_primary(self, server: tuple[str, int]) -> bool:
+        """Whether every sentinel that answers names ``server`` (host, port) as the primary, with
+        no failover in progress: the one case where a write no replica has seen is kept."""
+        pool = self._sentinel_pool()
+        answered = False
+        for sentinel in pool.sentinel_manager.sentinels:
+            try:
+                primary = await sentinel.sentinel_master(pool.service_name)
+            except REDIS_FAILURES:
+                continue
+            answered = True
+            named = (str(primary.get("ip")), int(primary.get("port", 0)))
+            if named != (server[0], int(server[1])) or "failover" in str(primary.get("flags", "")):
+                return False
+        return answered
+
     async def _probe(self) -> None:
         await self._redis.execute_command("SET", PROBE_KEY, b"1", "PX", 10_000)
+
+    @property
+    def problem(self) -> str | None:
+        return None if self.health.up else self.health.reason
 
     async def ping(self) -> bool:
         """Whether Redis takes a write now, asked on the serving client; no waiting while it is down."""
@@ -286,6 +353,9 @@ class RedisState(StateStore):
         return True
 
     async def close(self) -> None:
+        if self._follower is not None:
+            self._follower.cancel()
+            await asyncio.gather(self._follower, return_exceptions=True)
         await self.health.close()
         await self._redis.aclose()
 

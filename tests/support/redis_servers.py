@@ -36,16 +36,29 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 START_TIMEOUT_S = 20.0
 
 
+def _bindable(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
 def free_port() -> int:
     """A free port below the kernel's ephemeral range (32768 and up): a port the kernel handed out
     for binding port 0 can be taken by an outgoing connection before a server binds it again."""
     while True:
         port = random.randrange(20000, 32000)
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
+        if _bindable(port):
+            return port
+
+
+def free_cluster_port() -> int:
+    """A free port whose cluster bus port (port + 10000) is free and below the ephemeral range too."""
+    while True:
+        port = random.randrange(12000, 22000)
+        if _bindable(port) and _bindable(port + 10000):
             return port
 
 
@@ -153,8 +166,9 @@ class RedisServer:
     """
 
     def __init__(self, *, durable: bool = False, tls: TlsFiles | None = None, client_certs: bool = False,
-                 acl: Sequence[str] = (), unix: bool = False, args: Sequence[str] = ()) -> None:
-        self.port = free_port()
+                 acl: Sequence[str] = (), unix: bool = False, args: Sequence[str] = (),
+                 port: int | None = None) -> None:
+        self.port = port or free_port()
         self.directory = Path(tempfile.mkdtemp(prefix="cg-redis-"))
         self.durable = durable
         self.tls = tls
@@ -248,7 +262,8 @@ class RedisClusterNodes:
     def __init__(self, primaries: int = 3, *, durable: bool = False) -> None:
         cluster_args = ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
                         "--cluster-node-timeout", "2000"]
-        self.nodes = [RedisServer(durable=durable, args=cluster_args) for _ in range(primaries)]
+        self.nodes = [RedisServer(durable=durable, args=cluster_args, port=free_cluster_port())
+                      for _ in range(primaries)]
         self._created = False
 
     @property
@@ -301,8 +316,9 @@ class SentinelSet:
     """One primary, one replica, three sentinels watching them (QUALITY.md reliability 9)."""
 
     def __init__(self) -> None:
-        self.primary = RedisServer(durable=True)
-        self.replica = RedisServer(durable=True, args=["--replicaof", "127.0.0.1", str(self.primary.port)])
+        fast_sync = ["--repl-diskless-sync-delay", "0"]  # a (re)attached replica syncs at once
+        self.primary = RedisServer(durable=True, args=fast_sync)
+        self.replica = RedisServer(durable=True, args=[*fast_sync, "--replicaof", "127.0.0.1", str(self.primary.port)])
         self.sentinel_ports = [free_port() for _ in range(3)]
         self.directory = Path(tempfile.mkdtemp(prefix="cg-sentinel-"))
         self._sentinels: list[subprocess.Popen[bytes]] = []
@@ -315,7 +331,8 @@ class SentinelSet:
         self.primary.start()
         self.replica.start()
         with self.primary.admin() as client:
-            wait_for(lambda: int(client.info("replication")["connected_slaves"]) == 1, "the replica to attach")
+            wait_for(lambda: client.info("replication").get("slave0", {}).get("state") == "online",
+                     "the replica to attach")
         for port in self.sentinel_ports:
             config = self.directory / f"sentinel-{port}.conf"
             config.write_text(f"port {port}\nbind 127.0.0.1\ndir {self.directory}\n"
@@ -349,6 +366,10 @@ class SentinelSet:
             client.sentinel_failover(SERVICE)
         wait_for(lambda: self.primary_port() != before, "the sentinels to promote the replica")
         return self.primary_port()
+
+    def kill(self) -> None:
+        """SIGKILL the current primary (its data stays for a restart); the sentinels fail over."""
+        self.server(self.primary_port()).kill()
 
     def server(self, port: int) -> RedisServer:
         return self.primary if self.primary.port == port else self.replica
