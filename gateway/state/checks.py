@@ -29,7 +29,7 @@ _KEY, _QUEUE, _STREAM = "{probe}:k", "{probe}:z", "{probe}:s"
 #: connection set-up, the scripts and what they call, the outbox streams, Sentinel and Cluster discovery
 ACL_COMMANDS = ("+@connection +select +info +role +command +readonly +asking +cluster|slots +cluster|shards "
                 "+cluster|nodes +get +set +mget +del +pexpire +time +eval +evalsha +zadd +zrange +zrangebyscore "
-                "+zrem +xadd +xgroup|create +xreadgroup +xautoclaim +xack +xdel +xlen +xrange +multi +exec +discard")
+                "+zrem +xadd +xgroup|create +xreadgroup +xautoclaim +xack +xdel +xlen +xrange +multi +exec +discard +wait")
 #: the rule to grant the gateway's user: every key and channel, no command beyond those it sends
 ACL_RULE = f"on ~* &* -@all {ACL_COMMANDS}"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gateway.state import StateSettings, open_state
-from gateway.state.checks import ACL_RULE, check_state
+from gateway.state.checks import ACL_COMMANDS, ACL_RULE, check_state
 from gateway.state.redis import RedisState
 from tests.support.redis_servers import RedisServer
 
@@ -55,3 +55,10 @@ async def test_a_redis_down_at_start_up_is_the_degraded_mode_not_an_error() -> N
     finally:
         await state.close()
         server.stop()
+
+
+def test_the_deployment_guide_gives_the_same_acl_rule() -> None:
+    from pathlib import Path
+
+    guide = (Path(__file__).parents[2] / "docs" / "deployment.md").read_text(encoding="utf-8")
+    assert f"ACL SETUSER gateway on >PASSWORD ~* &* -@all {ACL_COMMANDS}\n" in guide
