@@ -96,7 +96,7 @@ def _transport_reason(exc: BaseException, text: str) -> str:
     if isinstance(exc, ssl.SSLError) or isinstance(exc.__cause__, ssl.SSLError) or "SSL" in text \
             or "certificate" in text:
         return "tls"
-    if isinstance(exc, RedisTimeoutError | TimeoutError):
+    if isinstance(exc, RedisTimeoutError | TimeoutError) or "Timeout" in text or "timed out" in text:
         return "timeout"
     if isinstance(exc, RedisConnectionError | OSError | RedisClusterException):
         return "unreachable"
@@ -116,6 +116,7 @@ class StateHealth:
         self._probe = probe
         self._probe_every_s = probe_every_s
         self._probing: asyncio.Task[None] | None = None
+        self._confirming: asyncio.Task[None] | None = None
         self._logged: dict[str, float] = {}
         STATE_UP.set(1)
 
@@ -131,16 +132,44 @@ class StateHealth:
             _log.info("state store answers again", topology=self.topology)
 
     def failed(self, exc: BaseException) -> str:
-        """Record a failed command; returns its reason. A reason that means "down" starts the probe."""
+        """Record a failed command; returns its reason. A reason that means "down" starts the probe.
+
+        A timeout is confirmed first by one probe in the background: an event loop that stalled
+        for a moment (a CPU-heavy request) makes a command time out too, and must not send the
+        whole process into the degraded mode. Meanwhile each command still waits at most its own
+        timeout, so no request waits longer than that either way."""
         reason = classify(exc)
+        if reason == "timeout" and self.up:
+            self._start_confirmation()
+            return reason
         self._log_once(reason)
         if reason in _DOWN:
-            self.reason = reason
-            if self.up:
-                self.up = False
-                STATE_UP.set(0)
-            self._start_probe()
+            self._mark_down(reason)
         return reason
+
+    def _mark_down(self, reason: str) -> None:
+        self.reason = reason
+        if self.up:
+            self.up = False
+            STATE_UP.set(0)
+        self._start_probe()
+
+    def _start_confirmation(self) -> None:
+        if self._confirming is not None and not self._confirming.done():
+            return
+        try:
+            self._confirming = asyncio.get_running_loop().create_task(self._confirm_timeout())
+        except RuntimeError:
+            self._confirming = None
+
+    async def _confirm_timeout(self) -> None:
+        try:
+            await self._probe()
+        except REDIS_FAILURES as exc:
+            reason = classify(exc)
+            self._log_once(reason)
+            if reason in _DOWN:
+                self._mark_down(reason)
 
     def _log_once(self, reason: str) -> None:
         now = time.monotonic()
@@ -171,7 +200,8 @@ class StateHealth:
             self.succeeded()
 
     async def close(self) -> None:
-        if self._probing is not None:
-            self._probing.cancel()
-            await asyncio.gather(self._probing, return_exceptions=True)
-            self._probing = None
+        for task in (self._probing, self._confirming):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+        self._probing = self._confirming = None

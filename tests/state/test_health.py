@@ -7,6 +7,7 @@ without the right CA, a cluster given keys in two slots.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -29,6 +30,13 @@ def failures_logged(capfd: pytest.CaptureFixture[str]) -> list[str]:
         if line.startswith("{") and '"state store failing"' in line:
             reasons.append(orjson.loads(line)["reason"])
     return reasons
+
+
+@pytest.fixture(autouse=True)
+def _earlier_lines_drained(capfd: pytest.CaptureFixture[str]) -> None:
+    """Lines earlier tests left in the log batch are not this test's."""
+    STDOUT.flush()
+    capfd.readouterr()
 
 
 async def eventually(condition: object, timeout_s: float = 10.0) -> None:
@@ -67,7 +75,8 @@ async def test_a_hung_redis_is_left_alone_until_the_probe_finds_it_again(
     try:
         with pytest.raises(StateUnavailable, match="timeout"):
             await store.hot_path([check], [])
-        assert store.degraded and not await store.ping()
+        await eventually(lambda: store.degraded)  # once one probe has confirmed the timeout
+        assert not await store.ping()
         started = time.monotonic()
         for _ in range(200):
             with pytest.raises(StateUnavailable):
@@ -126,6 +135,18 @@ async def test_a_tls_failure_is_named(tmp_path: Path, capfd: pytest.CaptureFixtu
         await state.close()
         server.stop()
     assert failures_logged(capfd) == ["tls"]
+
+
+async def test_a_stalled_event_loop_is_not_taken_for_a_hung_redis(store: RedisState) -> None:
+    """A command that times out because this process's loop was busy (not Redis) fails alone; the
+    confirming probe finds Redis answering and the store stays up."""
+    reading = asyncio.create_task(store.get("k"))
+    await asyncio.sleep(0)  # the command is sent ...
+    time.sleep(0.4)  # noqa: ASYNC251 - the loop is blocked past the timeout, as by a CPU-heavy request
+    with contextlib.suppress(StateUnavailable):
+        await reading
+    await asyncio.sleep(0.3)  # the confirming probe has answered
+    assert not store.degraded and await store.get("k") is None
 
 
 async def test_crossslot_is_named_and_the_layout_keeps_scripts_in_one_slot(
