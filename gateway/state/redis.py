@@ -38,6 +38,7 @@ from gateway.state.base import (
     ceil_ms,
     tightest,
 )
+from gateway.state.batching import CommandBatcher
 from gateway.state.connection import Client, StateSettings, build_client
 from gateway.state.health import REDIS_FAILURES, StateHealth
 
@@ -142,11 +143,11 @@ class LuaScript:
         self.source = source
         self.sha = hashlib.sha1(source.encode(), usedforsecurity=False).hexdigest()
 
-    async def run(self, client: Client, keys: Sequence[str], args: Sequence[Any]) -> Any:
+    async def run(self, send: Callable[..., Awaitable[Any]], keys: Sequence[str], args: Sequence[Any]) -> Any:
         try:
-            return await client.execute_command("EVALSHA", self.sha, len(keys), *keys, *args)
+            return await send("EVALSHA", self.sha, len(keys), *keys, *args)
         except NoScriptError:
-            return await client.execute_command("EVAL", self.source, len(keys), *keys, *args)
+            return await send("EVAL", self.source, len(keys), *keys, *args)
 
 
 HOT_PATH = LuaScript(_HOT_PATH)
@@ -160,6 +161,9 @@ class RedisState(StateStore):
         self.url = self.settings.url
         self._redis = build_client(self.settings)
         self._cluster = isinstance(self._redis, RedisCluster)
+        #: one server (or Sentinel's primary): per-request commands of one loop turn share a pipeline
+        self._batcher = None if isinstance(self._redis, RedisCluster) else CommandBatcher(self._redis)
+        self._send: Callable[..., Awaitable[Any]] = self._batcher.send if self._batcher else self._redis.execute_command
         self.health = StateHealth(self.settings.topology, self._probe)
         #: with Sentinel, a task that asks the sentinels for the primary (see _follow_primary)
         self._follower: asyncio.Task[None] | None = None
@@ -198,10 +202,10 @@ class RedisState(StateStore):
         return result
 
     async def _command(self, *args: Any) -> Any:
-        return await self.call(lambda: self._redis.execute_command(*args))
+        return await self.call(lambda: self._send(*args))
 
     async def _script(self, script: LuaScript, keys: Sequence[str], args: Sequence[Any]) -> Any:
-        return await self.call(lambda: script.run(self._redis, keys, args))
+        return await self.call(lambda: script.run(self._send, keys, args))
 
     async def get(self, key: str) -> bytes | None:
         value: bytes | None = await self._command("GET", key)
@@ -357,6 +361,8 @@ class RedisState(StateStore):
             self._follower.cancel()
             await asyncio.gather(self._follower, return_exceptions=True)
         await self.health.close()
+        if self._batcher is not None:
+            await self._batcher.close()
         await self._redis.aclose()
 
 
