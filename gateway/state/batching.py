@@ -5,6 +5,7 @@ Every request sends its own command (the hot-path script, a claim), and redis-py
 the command itself. Under load many requests are waiting in the same loop turn: collecting their
 commands and sending them as one redis-py pipeline (one connection, one write, the replies read in
 order) pays that cost once per turn instead of once per request. A lone command goes out as it is.
+On a cluster the pipeline is redis-py's cluster pipeline: it sends each node its share at once.
 Replies and errors go back to each caller separately; a failure of the whole pipeline (connection
 lost, a timeout) fails every command of that turn, as it would have failed each of them.
 """
@@ -15,10 +16,11 @@ import asyncio
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
 
 
 class CommandBatcher:
-    def __init__(self, client: Redis) -> None:
+    def __init__(self, client: Redis | RedisCluster) -> None:
         self._client = client
         self._waiting: list[tuple[tuple[Any, ...], asyncio.Future[Any]]] = []
         self._tasks: set[asyncio.Task[None]] = set()
@@ -41,7 +43,7 @@ class CommandBatcher:
     async def _send(self, batch: list[tuple[tuple[Any, ...], asyncio.Future[Any]]]) -> None:
         try:
             if len(batch) == 1:
-                replies: list[Any] = [await self._client.execute_command(*batch[0][0])]  # type: ignore[no-untyped-call]
+                replies: list[Any] = [await self._client.execute_command(*batch[0][0])]
             else:
                 async with self._client.pipeline(transaction=False) as pipe:
                     for args, _ in batch:

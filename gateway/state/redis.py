@@ -161,9 +161,9 @@ class RedisState(StateStore):
         self.url = self.settings.url
         self._redis = build_client(self.settings)
         self._cluster = isinstance(self._redis, RedisCluster)
-        #: one server (or Sentinel's primary): per-request commands of one loop turn share a pipeline
-        self._batcher = None if isinstance(self._redis, RedisCluster) else CommandBatcher(self._redis)
-        self._send: Callable[..., Awaitable[Any]] = self._batcher.send if self._batcher else self._redis.execute_command
+        #: per-request commands of one loop turn share a pipeline (per node, on a cluster)
+        self._batcher = CommandBatcher(self._redis)
+        self._send: Callable[..., Awaitable[Any]] = self._batcher.send
         self.health = StateHealth(self.settings.topology, self._probe)
         #: with Sentinel, a task that asks the sentinels for the primary (see _follow_primary)
         self._follower: asyncio.Task[None] | None = None
@@ -361,8 +361,7 @@ class RedisState(StateStore):
             self._follower.cancel()
             await asyncio.gather(self._follower, return_exceptions=True)
         await self.health.close()
-        if self._batcher is not None:
-            await self._batcher.close()
+        await self._batcher.close()
         await self._redis.aclose()
 
 
