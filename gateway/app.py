@@ -304,7 +304,7 @@ class GatewayHost:
         async with self._reload_lock:
             try:
                 config = load_config(path, env=env, adapters=self.options.adapters or discover_adapters())
-                if config.gateway.state != self.config.gateway.state:
+                if settings_from(config.gateway) != settings_from(self.config.gateway):
                     raise ConfigError([ConfigProblem(path, 1, "gateway.state",
                                                      "the state store cannot change on reload; restart instead")])
                 fresh = await self._build(config)
