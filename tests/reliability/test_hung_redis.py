@@ -43,7 +43,10 @@ async def test_a_hung_redis_costs_one_timeout_then_nothing(topology: str) -> Non
                                             headers=d.headers(key="while-hung"))
                 assert refused.status_code == 503 and int(refused.headers["Retry-After"]) >= 1
                 ready = (await client.get("/readyz")).json()
-                assert ready["state"] == "down" and ready["state_problem"] == "timeout", ready
+                # On a cluster, redis-py refreshes its slot map after a node times out; when every
+                # node is hung that fails too, and the store is reported unreachable.
+                named = {"timeout"} if topology == "single" else {"timeout", "unreachable"}
+                assert ready["state"] == "down" and ready["state_problem"] in named, ready
                 assert "rate_limits" in ready["degraded"]
             finally:
                 _resume(hung)
