@@ -7,8 +7,13 @@ request. Every figure is the median of several rounds, and each target is
 printed beside the baselines measured in the same run, because this machine
 is shared and noisy.
 
-    python bench/cpu_per_request.py [--requests 4000] [--rounds 5] [--concurrency 16] [--state redis]
+    python bench/cpu_per_request.py [--requests 4000] [--rounds 5] [--concurrency 16]
+                                    [--state memory|redis|cluster|both] [--only NAME]
                                     [--floor ../shared/bench/floor_proxy.py]
+
+``--state both`` runs one gateway on one Redis and one on a 3-primary Redis
+Cluster side by side in the same run, and prints the cluster's cost per
+request as a ratio of the single Redis's (QUALITY.md: within 10%).
 
 Targets measured: the canonical API's ``cases.progress`` (trusted-issuer JWT,
 rate limits, participant check from the cache, actor token, court call),
@@ -141,7 +146,8 @@ async def drive(target: Target, count: int, concurrency: int) -> float:
     return (after - before) / count * 1e6
 
 
-def gateway_config(directory: Path, upstream: str, issuer: Issuer, state: str, channels: dict[str, Any]) -> Path:
+def gateway_config(directory: Path, upstream: str, issuer: Issuer, state: str, channels: dict[str, Any],
+                   name: str = "bench") -> Path:
     document = {
         "version": 1,
         "gateway": {"state": state, "secret_env": "GATEWAY_SECRET", "signing_key_env": "GATEWAY_SIGNING_KEY",
@@ -154,7 +160,7 @@ def gateway_config(directory: Path, upstream: str, issuer: Issuer, state: str, c
         "channels": channels,
         "notify": {"sms": {"base_url": "http://127.0.0.1:9/sms", "sign_name": "广州法院", "access_key_env": "SMS_KEY"}},
     }
-    path = directory / "bench.yaml"
+    path = directory / f"{name}.yaml"
     path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
     return path
 
@@ -164,7 +170,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=4000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--state", choices=["memory", "redis"], default="memory")
+    parser.add_argument("--state", choices=["memory", "redis", "cluster", "both"], default="memory")
     parser.add_argument("--floor", type=Path, default=SHARED_FLOOR, help="the shared floor proxy script")
     parser.add_argument("--only", default="", help="measure only targets whose name starts with this "
                         "(the baselines always run)")
@@ -176,31 +182,27 @@ def main() -> None:
     issuer = Issuer(issuer="https://portal.bench.invalid")
     (directory / "jwks.json").write_text(__import__("json").dumps(issuer.jwks()))
     servers: list[Server] = []
-    redis_process = None
+    stores: list[Any] = []
     stand_ins: BackgroundServer | None = None
     try:
         up_port = free_port()
         upstream = start("upstream", [sys.executable, "bench/upstream.py", str(up_port), str(directory / "jwks.json")],
                          up_port)
         servers.append(upstream)
-        state = "memory"
-        if args.state == "redis":
-            redis_port = free_port()
-            redis_process = subprocess.Popen([shutil.which("redis-server") or "redis-server", "--port", str(redis_port),
-                                              "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL)
-            time.sleep(0.5)
-            state = f"redis://127.0.0.1:{redis_port}/0"
+        states = state_stores(args.state, stores)
         env = {"GATEWAY_SECRET": secrets.token_urlsafe(32), "GATEWAY_SIGNING_KEY": generate_ec_pem().decode(),
                "EVENT_SECRET": secrets.token_urlsafe(32), "SMS_KEY": "bench"}
         stand_in_port = free_port()
         extra_channels, stand_in_app = channel_benches.prepare(f"http://127.0.0.1:{stand_in_port}", env)
         stand_ins = BackgroundServer(stand_in_app, port=stand_in_port)
         stand_ins.start()
-        config = gateway_config(directory, upstream.url, issuer, state, extra_channels)
-        gw_port = free_port()
-        gateway = start("gateway", [sys.executable, "-m", "gateway.cli", "serve", "--config", str(config),
-                                    "--port", str(gw_port)], gw_port, env)
-        servers.append(gateway)
+        gateways = {}
+        for label, state in states.items():
+            config = gateway_config(directory, upstream.url, issuer, state, extra_channels, name=label)
+            gw_port = free_port()
+            gateways[label] = start(f"gateway ({label})", [sys.executable, "-m", "gateway.cli", "serve", "--config",
+                                                           str(config), "--port", str(gw_port)], gw_port, env)
+            servers.append(gateways[label])
         naive_port, floor_port = free_port(), free_port()
         naive = start("naive", [sys.executable, "bench/proxies.py", "naive", str(naive_port), upstream.url], naive_port)
         floor = start("floor", [sys.executable, str(args.floor), "--port", str(floor_port), "--upstream",
@@ -210,27 +212,69 @@ def main() -> None:
         token = issuer.mint(name="张伟", id_type="ID_CARD", id_number="440106199001011235", acr="L2", ttl_s=3600)
         bearer = {"Authorization": f"Bearer {token}"}
         targets = [
-            Target("gateway canonical API cases.progress", gateway,
-                   lambda: ("GET", gateway.url + PROGRESS_PATH, bearer, None)),
             Target(NAIVE, naive, lambda: ("GET", naive.url + PROGRESS_PATH, bearer, None)),
             Target(FLOOR, floor, lambda: ("GET", floor.url + PROGRESS_PATH, bearer, None)),
         ]
-        for label, factory in asyncio.run(channel_benches.targets(gateway.url)):
-            targets.append(Target(label, gateway, factory))
+        for label, gateway in gateways.items():
+            suffix = f" [{label}]" if len(gateways) > 1 else ""
+            targets.append(Target("gateway canonical API cases.progress" + suffix, gateway,
+                                  _progress_request(gateway.url, bearer)))
+            for name, factory in asyncio.run(channel_benches.targets(gateway.url)):
+                targets.append(Target(name + suffix, gateway, factory))
         targets = [t for t in targets if t.name.startswith((args.only, NAIVE, FLOOR))]
         results: dict[str, list[float]] = {t.name: [] for t in targets}
         for _ in range(args.rounds):
             for target in targets:
                 results[target.name].append(asyncio.run(drive(target, args.requests, args.concurrency)))
         report(results, args)
+        if len(gateways) > 1:
+            report_topologies(results)
     finally:
         for server in reversed(servers):
             server.stop()
         if stand_ins is not None:
             stand_ins.stop()
-        if redis_process is not None:
-            redis_process.terminate()
+        for store in stores:
+            store.stop()
         shutil.rmtree(directory, ignore_errors=True)
+
+
+def _progress_request(url: str, bearer: dict[str, str]) -> Callable[[], tuple[str, str, dict[str, str], bytes | None]]:
+    return lambda: ("GET", url + PROGRESS_PATH, bearer, None)
+
+
+def state_stores(choice: str, started: list[Any]) -> dict[str, str]:
+    """``gateway.state`` per gateway to measure, starting the Redis processes it needs (into ``started``)."""
+    from tests.support.redis_servers import RedisClusterNodes, RedisServer
+
+    states: dict[str, str] = {}
+    if choice == "memory":
+        return {"memory": "memory"}
+    if choice in ("redis", "both"):
+        single = RedisServer()
+        started.append(single)
+        single.start()
+        states["redis"] = single.url
+    if choice in ("cluster", "both"):
+        cluster = RedisClusterNodes()
+        started.append(cluster)
+        cluster.start()
+        states["cluster"] = cluster.url
+    return states
+
+
+def report_topologies(results: dict[str, list[float]]) -> None:
+    """Each gateway target on the cluster beside the same target on one Redis (QUALITY.md: within 10%)."""
+    medians = {name: statistics.median(values) for name, values in results.items()}
+    print("\nRedis Cluster (3 primaries) vs one Redis, same run")
+    print(f"{'target':62} {'redis':>7} {'cluster':>8} {'ratio':>7}")
+    for name, single in medians.items():
+        if not name.endswith(" [redis]"):
+            continue
+        base = name.removesuffix(" [redis]")
+        cluster = medians.get(base + " [cluster]")
+        if cluster is not None:
+            print(f"{base:62} {single:7.0f} {cluster:8.0f} {cluster / single:6.2f}x")
 
 
 def report(results: dict[str, list[float]], args: argparse.Namespace) -> None:

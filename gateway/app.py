@@ -49,7 +49,8 @@ from gateway.resilience import Deliverer
 from gateway.resilience.follow import following
 from gateway.sessions import SessionStore
 from gateway.sla.service import SlaService
-from gateway.state import StateStore, open_state
+from gateway.state import StateStore, open_state, settings_from
+from gateway.state.checks import check_state
 from gateway.tokens import ActorTokenSigner, SessionTokens
 from gateway.uploads import UploadSlots
 
@@ -215,8 +216,9 @@ class Runtime:
         courts = {code: ("up" if up else "unknown" if up is None else "down") for code, up in self.court_up.items()}
         # One court or Redis being down must not take every instance out of a load balancer:
         # readiness is about this process; the parts are reported in the body and in /metrics.
-        return json_response({"status": "ready", "state": "up" if state_up else "down", "courts": courts,
-                              "sla": self.sla.readiness(), **self._resilience()})
+        problem = {} if state_up else {"state_problem": self.gateway.state.problem or "unreachable"}
+        return json_response({"status": "ready", "state": "up" if state_up else "down", **problem,
+                              "courts": courts, "sla": self.sla.readiness(), **self._resilience()})
 
     def _resilience(self) -> dict[str, Any]:
         """Each court's breaker in this process, and what runs on a per-process fallback right now."""
@@ -300,9 +302,8 @@ class GatewayHost:
                 return
 
     async def start(self) -> None:
-        password = self.config.gateway.state_password_env
-        self._state = self.options.state or open_state(self.config.gateway.state,
-                                                       password.value if password else None)
+        self._state = self.options.state or open_state(settings_from(self.config.gateway))
+        await check_state(self._state)
         self._http = self.options.http or httpx.AsyncClient(follow_redirects=False, timeout=10.0)
         audit_path = self.config.gateway.audit_log_path
         self._audit = AuditTrail(str(audit_path) if audit_path else "stdout")
@@ -346,7 +347,7 @@ class GatewayHost:
                 self._audit.reopen()  # logrotate moved the file away, then sent SIGHUP: whatever the config says
             try:
                 config = load_config(path, env=env, adapters=self.options.adapters or discover_adapters())
-                if config.gateway.state != self.config.gateway.state:
+                if settings_from(config.gateway) != settings_from(self.config.gateway):
                     raise ConfigError([ConfigProblem(path, 1, "gateway.state",
                                                      "the state store cannot change on reload; restart instead")])
                 fresh = await self._build(config)

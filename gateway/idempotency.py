@@ -18,6 +18,7 @@ import orjson
 
 from gateway.errors import ErrorCode, GatewayError, validation
 from gateway.state import StateStore
+from gateway.state.layout import WRITES_TAG
 
 RETENTION_S = 24 * 3600
 #: How long a claim may stay "running" before another attempt may take over: longer than any
@@ -76,7 +77,8 @@ class IdempotencyStore:
 
     @staticmethod
     def _record_key(channel: str, sub: str, key: str) -> str:
-        return "idem:" + court_key(channel, sub, key)
+        # In the slot of the outbox: a queued write stores its answer here in the same transaction.
+        return WRITES_TAG + "idem:" + court_key(channel, sub, key)
 
     async def claim(self, channel: str, sub: str, key: str, print_: str) -> Claim | StoredAnswer:
         record_key = self._record_key(channel, sub, key)

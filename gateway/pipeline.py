@@ -76,6 +76,7 @@ from gateway.resilience.outbox import (
 )
 from gateway.resilience.retry import CallMode
 from gateway.state import HotPath, RateCheck, RateDecision, StateStore, StateUnavailable
+from gateway.state.layout import WRITES_TAG, actor_tag
 from gateway.tokens import ActorTokenSigner
 from gateway.uploads import SpooledUpload, describe, recognise, upload_key
 
@@ -116,11 +117,12 @@ class SessionRef:
 
     @property
     def state_key(self) -> str:
-        return session_key(self.sid)
+        return session_key(self.sid, self.sub)
 
 
-def session_key(sid: str) -> str:
-    return f"sess:{sid}"
+def session_key(sid: str, sub: str) -> str:
+    # Tagged by the person: the hot-path script reads it with their limiter and caches (one slot).
+    return f"sess:{actor_tag(sub)}:{sid}"
 
 
 Credential = Actor | SessionRef | None
@@ -784,17 +786,19 @@ def _rate_checks(channel: ChannelPolicy, sub: str | None) -> list[RateCheck]:
     if channel.per_channel:
         checks.append(RateCheck(f"rl:c:{channel.name}", channel.per_channel.count, channel.per_channel.period_s))
     if sub and channel.per_actor:
-        checks.append(RateCheck(f"rl:a:{channel.name}:{sub}", channel.per_actor.count, channel.per_actor.period_s))
+        checks.append(RateCheck(f"rl:a:{channel.name}:{actor_tag(sub)}", channel.per_actor.count,
+                                channel.per_actor.period_s))
     return checks
 
 
 def _participant_key(court: str, sub: str, case_no: str) -> str:
     digest = hashlib.sha256(f"{court}\n{case_no}".encode()).hexdigest()[:24]
-    return f"acc:{sub}:{digest}"
+    return f"acc:{actor_tag(sub)}:{digest}"
 
 
 def _own_key(kind: str, item_id: str) -> str:
-    return f"own:{kind}:{item_id}"
+    # In the slot of the outbox: written in the same transaction as a queued write's settlement.
+    return f"{WRITES_TAG}own:{kind}:{item_id}"
 
 
 def _as_actor(credential: Credential) -> Actor | None:

@@ -46,7 +46,7 @@ class SessionStore:
         sid = secrets.token_urlsafe(18)
         record = orjson.dumps(actor.to_record())
         try:
-            await self._state.set(session_key(sid), record, idle_timeout_s or ttl_s)
+            await self._state.set(session_key(sid, actor.sub), record, idle_timeout_s or ttl_s)
         except StateUnavailable:
             raise GatewayError(ErrorCode.SERVICE_UNAVAILABLE, "state store unavailable", retry_after=5) from None
         token = self._tokens.issue(sid=sid, sub=actor.sub, channel=actor.channel, ttl_s=ttl_s, binding=binding)

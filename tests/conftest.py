@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from gateway.logs import configure_logging
+from tests.support.redis_servers import RedisClusterNodes
 from tests.support.stack import RedisServer
 
 # The production logging set-up (JSON lines, redaction) for the whole run, so what the
@@ -22,3 +23,14 @@ def redis_server() -> Iterator[RedisServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_cluster() -> Iterator[RedisClusterNodes]:
+    """A private 3-primary Redis Cluster for the whole run, started only if a test asks for it."""
+    cluster = RedisClusterNodes()
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()

@@ -34,6 +34,7 @@ from gateway.config.notify import NotifySettings
 from gateway.config.sla import SlaSettings, merge_rule_overrides
 from gateway.config.types import (
     COURT_CODE_PATTERN,
+    ConfigFile,
     CourtCode,
     Frozen,
     HttpUrl,
@@ -151,8 +152,14 @@ def _unique_issuers(issuers: tuple[TrustedIssuer, ...]) -> tuple[TrustedIssuer, 
 class GatewaySettings(Frozen):
     """The ``gateway:`` section: state, keys, trusted callers and limits of the gateway itself."""
 
-    state: StateUrl = Field(default="memory", description="memory, or a redis://, rediss:// or unix:// URL")
+    state: StateUrl = Field(default="memory", description="memory, or a redis://, rediss://, unix://, "
+                                                          "redis+sentinel:// or redis+cluster:// URL")
+    state_username: str | None = Field(default=None, min_length=1, description="Redis ACL user")
     state_password_env: EnvSecret | None = None
+    state_tls: bool = Field(default=False, description="TLS to Redis (rediss:// implies it)")
+    state_tls_ca_file: ConfigFile | None = Field(default=None, description="CA bundle that signed Redis's cert")
+    state_tls_cert_file: ConfigFile | None = Field(default=None, description="client certificate (mutual TLS)")
+    state_tls_key_file: ConfigFile | None = Field(default=None, description="client key (mutual TLS)")
     secret_env: StrongSecret = Field(description="HS256 key of channel session tokens (>= 32 bytes)")
     signing_key_env: EnvEcKey = Field(description="PEM EC P-256 key signing actor tokens (ES256)")
     previous_signing_keys_env: tuple[EnvEcKey, ...] = ()
@@ -194,6 +201,21 @@ class GatewaySettings(Frozen):
         wanted = self.console.sign_in_issuer
         chosen = [i for i in offering if wanted is None or i.issuer == wanted]
         return chosen[0] if chosen else None
+
+    def _state_tls_consistent(self) -> GatewaySettings:
+        if (self.state_tls_cert_file is None) != (self.state_tls_key_file is None):
+            missing = "state_tls_key_file" if self.state_tls_key_file is None else "state_tls_cert_file"
+            raise fail("GatewaySettings", (missing,), "mutual TLS needs state_tls_cert_file and state_tls_key_file")
+        tls_files = self.state_tls_ca_file or self.state_tls_cert_file
+        if tls_files and not self.uses_state_tls:
+            raise fail("GatewaySettings", ("state_tls",), "TLS files are given: use rediss:// or state_tls: true")
+        if self.state_tls and self.state.startswith(("redis://", "unix://")):
+            raise fail("GatewaySettings", ("state_tls",), "for TLS to one Redis use a rediss:// URL")
+        return self
+
+    @property
+    def uses_state_tls(self) -> bool:
+        return self.state_tls or self.state.startswith("rediss://")
 
     @property
     def secret(self) -> EnvSecret:

@@ -197,17 +197,21 @@ def _http_url(text: str) -> str:
 HttpUrl = Annotated[str, AfterValidator(_http_url), WithJsonSchema({"type": "string", "format": "uri",
                                                                       "pattern": "^https?://"})]
 
-STATE_PATTERN = r"^(memory|(redis|rediss|unix)://.+)$"
+STATE_PATTERN = r"^(memory|(redis|rediss|unix|redis\+sentinel|redis\+cluster)://.+)$"
+STATE_SCHEMES = ("redis", "rediss", "unix", "redis+sentinel", "redis+cluster")
 
 
 def _state_url(text: str) -> str:
     if text == "memory":
         return text
     parts = urlsplit(text)
-    if parts.scheme not in ("redis", "rediss", "unix") or not (parts.hostname or parts.path):
-        raise problem("state_url", "must be memory, or a redis://, rediss:// or unix:// URL")
-    if parts.password:
+    if parts.scheme not in STATE_SCHEMES or not (parts.netloc or parts.path):
+        raise problem("state_url", "must be memory, or a redis://, rediss://, unix://, redis+sentinel:// "
+                                   "or redis+cluster:// URL")
+    if "@" in parts.netloc and ":" in parts.netloc.rpartition("@")[0]:
         raise problem("url_credentials", "must not carry a password; use gateway.state_password_env")
+    if parts.scheme == "redis+sentinel" and not parts.path.strip("/"):
+        raise problem("state_url", "a redis+sentinel:// URL names the service: redis+sentinel://HOST:PORT/SERVICE")
     return text
 
 

@@ -43,7 +43,7 @@ from gateway.state import Placement, StateStore, StateUnavailable
 
 _log = get_logger("court_gateway.notify")
 
-QUEUE = "notify:due"
+QUEUE = "{notify}:due"  # an event and the queue change in one script: one hash slot
 #: a queued event is kept this long at most, retries included
 EVENT_TTL_S = 7 * 24 * 3600
 #: a push claim, and so "pushed once", holds this long
@@ -79,7 +79,7 @@ def _digest(*parts: str) -> str:
 
 
 def _event_key(key: str) -> str:
-    return f"notify:event:{key}"
+    return f"{{notify}}:event:{key}"
 
 
 def sms_params(event: CourtEvent, court_name: str) -> dict[str, object]:

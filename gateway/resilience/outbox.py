@@ -1,6 +1,6 @@
 """Store-and-forward: writes a court cannot take now, kept durably until it can.
 
-In Redis, one stream per court (``outbox:{court}``) read by the consumer group
+In Redis, one stream per court (``{w}outbox:<court>``) read by the consumer group
 ``deliverers``, so a court that is down never holds up the others and a
 worker can leave a down court's stream unread:
 
@@ -20,6 +20,9 @@ again with the same Idempotency-Key, which the court deduplicates. Settled
 entries are deleted from the stream, so the personal data in them does not
 outlive the delivery. Durability needs Redis with AOF (docs/deployment.md).
 
+Every key a transaction touches carries the hash tag ``{w}`` (gateway/state/layout.py), so
+each MULTI stays in one hash slot on a Redis Cluster.
+
 :class:`MemoryOutbox` is the same thing in one process, for ``demo`` and tests
 with ``state: memory``.
 """
@@ -27,26 +30,36 @@ with ``state: memory``.
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import time
 import weakref
 from abc import ABC, abstractmethod
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import orjson
-import redis.asyncio as aioredis
+from redis.asyncio.client import Pipeline
 from redis.exceptions import RedisError, ResponseError
 
 from gateway.errors import ErrorCode
 from gateway.state import StateStore, StateUnavailable
+from gateway.state.layout import WRITES_TAG
+from gateway.state.redis import RedisState
 
 GROUP = "deliverers"
-STREAM_PREFIX = "outbox:"
-DEAD_LETTER_STREAM = "outbox:dead"
-DELIVERY_PREFIX = "delivery:"
+STREAM_PREFIX = WRITES_TAG + "outbox:"
+DEAD_LETTER_STREAM = WRITES_TAG + "outbox:dead"
+DELIVERY_PREFIX = WRITES_TAG + "delivery:"
+#: with Sentinel, a queued write counts once this many replicas have it (see _replicated_transaction)
+REPLICAS_TO_WAIT_FOR = 1
+#: and they get this long, inside the client's command timeout (gateway/state/connection.py)
+WAIT_FOR_REPLICA_MS = 150
+#: a blocking read waits at most this long in Redis, well inside the client's command timeout
+#: (gateway/state/connection.py): the delivery loop simply reads again
+MAX_BLOCK_S = 0.1
 #: how long the citizen can look a delivery up (renewed at every change)
 DELIVERY_TTL_S = 30 * 24 * 3600
 #: dead letters kept for operators, oldest first out beyond this many
@@ -103,6 +116,13 @@ class Entry:
     entry_id: str
     court: str
     write: QueuedWrite | None
+
+
+class NotReplicated(RedisError):
+    """No replica confirmed a transaction in time (Sentinel topology)."""
+
+    def __init__(self) -> None:
+        super().__init__("NOTREPLICATED no replica acknowledged the write in time")
 
 
 class NotTaken(Exception):
@@ -222,10 +242,8 @@ _IN_PROCESS: weakref.WeakKeyDictionary[StateStore, MemoryOutbox] = weakref.WeakK
 
 def open_outbox(state: StateStore) -> Outbox:
     """The outbox living in ``state``: Redis streams for Redis, in-process queues otherwise."""
-    from gateway.state.redis import RedisState
-
     if isinstance(state, RedisState):
-        return RedisOutbox(state.client)
+        return RedisOutbox(state)
     outbox = _IN_PROCESS.get(state)
     if outbox is None:
         outbox = _IN_PROCESS[state] = MemoryOutbox(state)
@@ -245,19 +263,21 @@ def _entries(court: str, items: Sequence[Any]) -> list[Entry]:
 
 
 class RedisOutbox(Outbox):
-    def __init__(self, client: aioredis.Redis) -> None:
-        self._redis = client
+    def __init__(self, state: RedisState) -> None:
+        self._state = state
+        self._redis = state.client
         self._claim_cursor: dict[str, str] = {}
 
     async def prepare(self, courts: Sequence[str]) -> None:
         for court in courts:
-            try:
-                await self._redis.xgroup_create(stream_key(court), GROUP, id="0", mkstream=True)
-            except ResponseError as exc:
-                if "BUSYGROUP" not in str(exc):
-                    raise StateUnavailable(str(exc)) from exc
-            except (RedisError, OSError) as exc:
-                raise StateUnavailable(type(exc).__name__) from exc
+            await self._state.call(functools.partial(self._create_group, court))
+
+    async def _create_group(self, court: str) -> None:
+        try:
+            await self._redis.xgroup_create(stream_key(court), GROUP, id="0", mkstream=True)
+        except ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
 
     async def enqueue(self, write: QueuedWrite, records: Sequence[Record]) -> str:
         async def work(pipe: Any) -> None:
@@ -272,20 +292,26 @@ class RedisOutbox(Outbox):
         if not courts:
             return []
         streams = {stream_key(court): ">" for court in courts}
-        answer = await self._call(self._redis.xreadgroup(GROUP, consumer, streams, count=count,  # type: ignore[arg-type]
-                                                          block=max(1, int(block_s * 1000))))
-        return self._split(answer)
+        deadline = time.monotonic() + block_s
+        while True:  # short blocking reads, so a hung Redis is noticed within the command timeout
+            block_ms = max(1, int(min(deadline - time.monotonic(), MAX_BLOCK_S) * 1000))
+            read = functools.partial(self._redis.xreadgroup, GROUP, consumer, streams,  # type: ignore[arg-type]
+                                     count=count, block=block_ms)
+            answer = await self._call(read)
+            found = self._split(answer)
+            if found or time.monotonic() >= deadline:
+                return found
 
     async def read_pending(self, court: str, consumer: str, count: int, after: str = "0") -> list[Entry]:
-        answer = await self._call(self._redis.xreadgroup(GROUP, consumer, {stream_key(court): after},
-                                                          count=count))
+        answer = await self._call(lambda: self._redis.xreadgroup(GROUP, consumer, {stream_key(court): after},
+                                                                  count=count))
         return self._split(answer)
 
     async def reclaim(self, court: str, consumer: str, min_idle_s: float, count: int) -> list[Entry]:
         start = self._claim_cursor.get(court, "0-0")
-        answer = await self._call(self._redis.xautoclaim(stream_key(court), GROUP, consumer,
-                                                          min_idle_time=int(min_idle_s * 1000),
-                                                          start_id=start, count=count))
+        answer = await self._call(lambda: self._redis.xautoclaim(stream_key(court), GROUP, consumer,
+                                                                  min_idle_time=int(min_idle_s * 1000),
+                                                                  start_id=start, count=count))
         # Redis drops entries whose data is gone from the pending list itself (answer[2]).
         cursor, claimed = answer[0], answer[1]
         self._claim_cursor[court] = cursor.decode() if isinstance(cursor, bytes) else str(cursor)
@@ -312,15 +338,16 @@ class RedisOutbox(Outbox):
         await self._transaction(work)
 
     async def backlog(self, court: str) -> int:
-        return int(await self._call(self._redis.xlen(stream_key(court))))
+        return int(await self._call(lambda: self._redis.xlen(stream_key(court))))
 
     async def dead_letters(self, count: int = 100) -> list[dict[str, Any]]:
-        items = await self._call(self._redis.xrange(DEAD_LETTER_STREAM, count=count))
+        items = await self._call(lambda: self._redis.xrange(DEAD_LETTER_STREAM, count=count))
         return [{"letter_id": _text(letter_id), **{k.decode(): v.decode() for k, v in fields.items()}}
                 for letter_id, fields in items]
 
     async def redeliver(self, letter_id: str) -> QueuedWrite | None:
-        found = await self._call(self._redis.xrange(DEAD_LETTER_STREAM, min=letter_id, max=letter_id, count=1))
+        found = await self._call(
+            lambda: self._redis.xrange(DEAD_LETTER_STREAM, min=letter_id, max=letter_id, count=1))
         raw = found[0][1].get(b"w") if found else None
         write = QueuedWrite.loads(raw) if raw else None
         if write is None:
@@ -334,7 +361,7 @@ class RedisOutbox(Outbox):
         results = await self._transaction(work)
         # Another operator's "deliver again" in between removed the letter first: undo our copy.
         if int(results[1]) == 0:
-            await self._call(self._redis.xdel(stream_key(write.court), results[0]))
+            await self._call(lambda: self._redis.xdel(stream_key(write.court), results[0]))
             return None
         return write
 
@@ -346,23 +373,52 @@ class RedisOutbox(Outbox):
         return found
 
     async def _transaction(self, work: Any) -> list[Any]:
-        try:
+        if self._state.replicated:
+            return await self._replicated_transaction(work)
+
+        async def run() -> list[Any]:
             async with self._redis.pipeline(transaction=True) as pipe:
                 await work(pipe)
                 results: list[Any] = await pipe.execute()
                 return results
-        except (RedisError, OSError) as exc:
-            raise StateUnavailable(type(exc).__name__) from exc
 
-    async def _call(self, awaitable: Any) -> Any:
-        try:
-            return await awaitable
-        except ResponseError as exc:
-            if "NOGROUP" in str(exc):  # the stream was removed under us (FLUSHALL): set up again next round
-                raise StateUnavailable("NOGROUP") from exc
-            raise StateUnavailable(str(exc)) from exc
-        except (RedisError, OSError) as exc:
-            raise StateUnavailable(type(exc).__name__) from exc
+        return await self._state.call(run)
+
+    async def _replicated_transaction(self, work: Any) -> list[Any]:
+        """MULTI ... EXEC, then WAIT for a replica, on one connection in one round trip.
+
+        With Sentinel, a primary that has just been replaced keeps taking writes until it hears
+        of it, and throws them away when it is demoted. A write no replica has seen, made on a
+        server the sentinels no longer name as the primary, is therefore not taken as queued:
+        the caller gets SERVICE_UNAVAILABLE and sends it again (the same Idempotency-Key keeps a
+        second copy from reaching the court twice).
+        """
+        async def run() -> tuple[list[Any], tuple[str, int]]:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                assert isinstance(pipe, Pipeline)  # Sentinel: one server at a time, never a cluster
+                # Taken here (the pipeline gives it back) to know which server the write went to.
+                connection = pipe.connection = await self._state.connection()
+                pipe.execute_command("MULTI")
+                await work(pipe)
+                pipe.execute_command("EXEC")
+                pipe.execute_command("WAIT", REPLICAS_TO_WAIT_FOR, WAIT_FOR_REPLICA_MS)
+                results: list[Any] = await pipe.execute()
+                return results, (connection.host, connection.port)
+
+        results, server = await self._state.call(run)
+        exec_results: list[Any] = results[-2]
+        if int(results[-1]) >= REPLICAS_TO_WAIT_FOR:
+            return exec_results
+        # No replica has it: fine on the primary the sentinels name (its replica is away), a write
+        # to be lost on a primary they have replaced.
+        if await self._state.call(lambda: self._state.names_primary(server)):
+            return exec_results
+        raise StateUnavailable(self._state.health.failed(NotReplicated()))
+
+    async def _call(self, command: Callable[[], Awaitable[Any]]) -> Any:
+        # A NOGROUP (the stream removed under us, FLUSHALL) is a StateUnavailable like any other
+        # failure: the delivery loop sets its streams up again next round.
+        return await self._state.call(command)
 
 
 def _text(value: Any) -> str:

@@ -43,6 +43,7 @@ from gateway.logs import get_logger
 from gateway.metrics import SLA_CALENDAR_UNKNOWN_YEAR, SLA_ITEMS, SLA_MESSAGES, SLA_PROVISIONAL
 from gateway.notify import Notifier
 from gateway.notify.routes import NotificationRoutes
+from gateway.resilience.outbox import delivery_key
 from gateway.sla.board import BOARD_STATUSES, board, counts
 from gateway.sla.calendar import StatutoryCalendar, local_date
 from gateway.sla.items import DELIVERY_FIELD, item_in
@@ -211,7 +212,7 @@ class SlaEngine:
 
     async def _follow_delivery(self, timer: Timer, now: float) -> Timer | None:
         """Re-key a timer started for a queued write once the delivery names the item."""
-        raw = await self.state.get(f"delivery:{timer.item_id}")
+        raw = await self.state.get(delivery_key(timer.item_id))
         record: Any = orjson.loads(raw) if raw else None
         status = record.get("status") if isinstance(record, dict) else None
         if status in ("queued", "delivering") or (status is None and now - timer.accepted_at < DELIVERY_RECORD_GRACE_S):

@@ -16,5 +16,16 @@ from gateway.state.base import (
     StateUnavailable,
     open_state,
 )
+from gateway.state.connection import StateSettings, settings_from
 
-__all__ = ["HotPath", "Placement", "RateCheck", "RateDecision", "StateStore", "StateUnavailable", "open_state"]
+__all__ = [
+    "HotPath",
+    "Placement",
+    "RateCheck",
+    "RateDecision",
+    "StateSettings",
+    "StateStore",
+    "StateUnavailable",
+    "open_state",
+    "settings_from",
+]

@@ -8,6 +8,8 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from gateway.state.connection import StateSettings
+
 
 class StateUnavailable(Exception):
     """The state store cannot be reached; callers decide whether to degrade or refuse."""
@@ -153,6 +155,11 @@ class StateStore(ABC):
     @abstractmethod
     async def ping(self) -> bool: ...
 
+    @property
+    def problem(self) -> str | None:
+        """Why the store is down (``timeout``, ``wrong_password``, ``read_only_replica`` ...), else None."""
+        return None
+
     @abstractmethod
     async def close(self) -> None: ...
 
@@ -161,12 +168,13 @@ def ceil_ms(seconds: float) -> int:
     return max(1, math.ceil(seconds * 1000))
 
 
-def open_state(url: str, password: str | None = None) -> StateStore:
-    """``memory`` or a ``redis://`` URL (``gateway.state``; the password from ``state_password_env``)."""
+def open_state(settings: StateSettings | str, password: str | None = None) -> StateStore:
+    """``memory`` or a Redis URL with its settings (``gateway.state*``; the password is the value)."""
+    url = settings.url if isinstance(settings, StateSettings) else settings
     if url == "memory":
         from gateway.state.memory import MemoryState
 
         return MemoryState()
     from gateway.state.redis import RedisState
 
-    return RedisState(url, password)
+    return RedisState(settings if isinstance(settings, StateSettings) else StateSettings(url, password=password))

@@ -16,7 +16,7 @@ import httpx
 import pytest
 from playwright.async_api import Page, async_playwright
 
-from tests.support.stack import without_faked_clock
+from tests.support.redis_servers import without_faked_clock
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("COURT_GATEWAY_CHROMIUM", "/usr/bin/chromium"))

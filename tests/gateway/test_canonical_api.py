@@ -1,6 +1,7 @@
 """The canonical API end to end: real gateway, real reference court, real HTTP on loopback.
 
-The whole module runs twice: with in-memory state and with a private redis-server.
+The whole module runs three times: with in-memory state, a private redis-server, and a private
+3-primary Redis Cluster.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import httpx
 import pytest
 
 from reference_court.seed import DEMO_CASES, DEMO_PEOPLE, DemoPerson
+from tests.support.redis_servers import RedisClusterNodes
 from tests.support.stack import RedisServer, Stack, running_stack
 
 PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
@@ -27,9 +29,13 @@ TRIAL = DEMO_CASES["zhangwei_yue0106_trial"]
 JUDGED = DEMO_CASES["zhangwei_yue0106_judged"]
 
 
-@pytest.fixture(scope="module", params=["memory", "redis"])
+@pytest.fixture(scope="module", params=["memory", "redis", "cluster"])
 async def stack(request: pytest.FixtureRequest, redis_server: RedisServer) -> AsyncIterator[Stack]:
-    state = "memory" if request.param == "memory" else redis_server.url
+    if request.param == "cluster":
+        cluster: RedisClusterNodes = request.getfixturevalue("redis_cluster")
+        state = cluster.url
+    else:
+        state = "memory" if request.param == "memory" else redis_server.url
     async with running_stack(state=state) as running:
         yield running
 

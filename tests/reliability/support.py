@@ -23,7 +23,7 @@ import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote
 
 import httpx
@@ -33,6 +33,7 @@ from gateway.domain.courts import GUANGZHOU_COURTS
 from reference_court.app import create_reference_court
 from reference_court.routing import court_slug
 from reference_court.seed import DEMO_CASES, DEMO_PEOPLE, DemoPerson, default_seed
+from tests.support.redis_servers import RedisClusterNodes, SentinelSet
 from tests.support.servers import BackgroundServer
 from tests.support.stack import Issuer, RedisServer, free_port, stack_config, stack_env
 
@@ -48,6 +49,31 @@ class RedisProcess(RedisServer):
 
     def __init__(self) -> None:
         super().__init__(durable=True)
+
+
+class RedisDeployment(Protocol):
+    """One Redis or a cluster: started, killed (SIGKILL, data kept) and started again, stopped."""
+
+    @property
+    def url(self) -> str: ...
+
+    def start(self) -> None: ...
+
+    def kill(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+#: where the state lives: one Redis, or a cluster of 3 primaries (AOF on every node)
+TOPOLOGIES = ("single", "cluster")
+
+
+def redis_for(topology: str) -> RedisDeployment:
+    if topology == "cluster":
+        return RedisClusterNodes(durable=True)
+    if topology == "sentinel":
+        return SentinelSet()
+    return RedisProcess()
 
 
 class GatewayProcess:
@@ -125,7 +151,7 @@ class GatewayProcess:
 class Deployment:
     court: BackgroundServer
     issuer: Issuer
-    redis: RedisProcess
+    redis: RedisDeployment
     config: Path
     env: dict[str, str]
     directory: Path
@@ -196,7 +222,7 @@ def config_text(court_root: str, issuer: Issuer, redis_url: str, *, channels: Ma
 
 
 @contextlib.asynccontextmanager
-async def deployment(*, gateways: int = 1, channels: Mapping[str, Any] | None = None,
+async def deployment(*, topology: str = "single", gateways: int = 1, channels: Mapping[str, Any] | None = None,
                      env: Mapping[str, str] | None = None, **config: Any) -> AsyncIterator[Deployment]:
     """A court, a trusted issuer and a Redis, a config for them; gateways are started by the test."""
     directory = Path(tempfile.mkdtemp(prefix="cg-reliability-"))
@@ -206,7 +232,7 @@ async def deployment(*, gateways: int = 1, channels: Mapping[str, Any] | None = 
     issuer.jwks_url = issuer_server.url + "/jwks"
     court_app = create_reference_court(default_seed(), jwks_provider=None, gateway_url=f"http://127.0.0.1:{ports[0]}")
     court = BackgroundServer(court_app).start()
-    redis = RedisProcess()
+    redis = redis_for(topology)
     redis.start()
     path = directory / "channels.yaml"
     path.write_text(config_text(court.url, issuer, redis.url, channels=channels, **config), encoding="utf-8")

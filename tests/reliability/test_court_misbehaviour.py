@@ -25,9 +25,9 @@ TIMEOUT_S = 2.0  # the courts' timeout_s in this test's config; reads have 1.5 t
     ("redirect", {}, 503, "BACKEND_UNAVAILABLE", 10.0),
     ("slow", {"seconds": 30}, 504, "BACKEND_TIMEOUT", 1.5 * TIMEOUT_S + 10.0),
 ])
-async def test_a_misbehaving_court_gets_a_bounded_clean_error(mode: str, extra: dict[str, float], status: int,
+async def test_a_misbehaving_court_gets_a_bounded_clean_error(topology: str, mode: str, extra: dict[str, float], status: int,
                                                               code: str, within_s: float) -> None:
-    async with deployment(timeout_s=TIMEOUT_S) as d:
+    async with deployment(topology=topology, timeout_s=TIMEOUT_S) as d:
         gateway = d.gateway()
         async with httpx.AsyncClient(base_url=gateway.url, timeout=60) as client:
             headers = d.headers()

@@ -25,8 +25,8 @@ KILL_AFTER = 300
 DOWN_FOR_S = 5.0
 
 
-async def test_killing_the_court_in_the_middle_of_1000_filings_loses_and_doubles_nothing() -> None:
-    async with deployment() as d:
+async def test_killing_the_court_in_the_middle_of_1000_filings_loses_and_doubles_nothing(topology: str) -> None:
+    async with deployment(topology=topology) as d:
         gateway = d.gateway()
         async with httpx.AsyncClient(base_url=gateway.url, timeout=30,
                                      limits=httpx.Limits(max_connections=CONCURRENCY)) as client:

@@ -47,8 +47,8 @@ class Sent:
     body: dict[str, object]
 
 
-async def test_a_court_answering_503_under_load_is_spared_and_recovers_by_itself() -> None:
-    async with deployment() as d:
+async def test_a_court_answering_503_under_load_is_spared_and_recovers_by_itself(topology: str) -> None:
+    async with deployment(topology=topology) as d:
         gateway = d.gateway()
         async with httpx.AsyncClient(base_url=gateway.url, timeout=30,
                                      limits=httpx.Limits(max_connections=200)) as client:

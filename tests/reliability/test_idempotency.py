@@ -41,10 +41,10 @@ class Request:
     result: Any = None
 
 
-async def test_ten_thousand_randomised_requests_break_no_idempotency_rule() -> None:
+async def test_ten_thousand_randomised_requests_break_no_idempotency_rule(topology: str) -> None:
     rng = random.Random(SEED)
     requests = _plan(rng)
-    async with deployment() as d:
+    async with deployment(topology=topology) as d:
         gateway = d.gateway()
         async with httpx.AsyncClient(base_url=gateway.url, timeout=30,
                                      limits=httpx.Limits(max_connections=BATCH)) as client:

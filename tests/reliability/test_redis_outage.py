@@ -28,9 +28,9 @@ KIOSK_PERSON = Person(ZW.name, ZW.id_number, phone=ZW.phone)
 FEES = {"case_type": "民初", "amount": "50000"}
 
 
-async def test_reads_go_on_writes_are_refused_and_everything_recovers() -> None:
+async def test_reads_go_on_writes_are_refused_and_everything_recovers(topology: str) -> None:
     kiosk = EfatingDriver()
-    async with deployment(channels={"efating": kiosk.channel_config("")}, env=kiosk.env(),
+    async with deployment(topology=topology, channels={"efating": kiosk.channel_config("")}, env=kiosk.env(),
                           per_actor=f"{PER_ACTOR}/minute") as d:
         gateway = d.gateway()
         async with httpx.AsyncClient(base_url=gateway.url, timeout=20) as client:

@@ -25,10 +25,10 @@ PER_ACTOR = 20  # per minute
 COURT_DIGITS, SERIAL, PASSWORD, CASE_NO = "0106", "22468", "260615", "（2026）粤0106民初22468号"
 
 
-async def test_two_processes_on_one_redis_share_limits_nonces_keys_calls_and_deliveries() -> None:
+async def test_two_processes_on_one_redis_share_limits_nonces_keys_calls_and_deliveries(topology: str) -> None:
     kiosk, ivr = EfatingDriver(), Ivr12368Driver()
     channels = {"efating": kiosk.channel_config(""), "ivr12368": ivr.channel_config("")}
-    async with deployment(gateways=2, channels=channels, env={**kiosk.env(), **ivr.env()},
+    async with deployment(topology=topology, gateways=2, channels=channels, env={**kiosk.env(), **ivr.env()},
                           per_actor=f"{PER_ACTOR}/minute") as d:
         a, b = d.gateway(0), d.gateway(1)
         async with httpx.AsyncClient(timeout=30) as client:

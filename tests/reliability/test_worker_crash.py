@@ -23,12 +23,12 @@ pytestmark = pytest.mark.slow
 RECLAIM_WITHIN_S = 30 + 5 + 15
 
 
-async def test_a_worker_killed_between_the_courts_commit_and_its_acknowledgement_is_replaced() -> None:
+async def test_a_worker_killed_between_the_courts_commit_and_its_acknowledgement_is_replaced(topology: str) -> None:
     """Two entries, one per court. At 粤01 the court commits and its answer is lost (503); at 粤0106
     the court is still working on the request when the worker dies. Worker A is SIGKILLed with both
     entries unacknowledged; worker B reclaims them and delivers them again with the same keys: one
     record each, whatever the court made of the request A sent."""
-    async with deployment() as d:
+    async with deployment(topology=topology) as d:
         gateway = d.gateway(no_worker=True)
         async with httpx.AsyncClient(base_url=gateway.url, timeout=30) as client:
             d.fault(None, "unavailable_503")  # every court: the writes are queued
@@ -59,8 +59,8 @@ async def test_a_worker_killed_between_the_courts_commit_and_its_acknowledgement
           "after worker A was killed")
 
 
-async def test_an_answer_lost_after_the_courts_commit_leaves_exactly_one_record() -> None:
-    async with deployment() as d:
+async def test_an_answer_lost_after_the_courts_commit_leaves_exactly_one_record(topology: str) -> None:
+    async with deployment(topology=topology) as d:
         gateway = d.gateway()
         async with httpx.AsyncClient(base_url=gateway.url, timeout=30) as client:
             d.fault("粤0106", "commit_then_503", count=1)

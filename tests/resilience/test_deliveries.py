@@ -17,7 +17,7 @@ from gateway.errors import ErrorCode, GatewayError
 from gateway.pipeline import Pipeline
 from gateway.resilience.breaker import BreakerSettings, BreakerState
 from gateway.resilience.deliverer import DeliverySettings
-from gateway.resilience.outbox import Entry, Outbox
+from gateway.resilience.outbox import Entry, Outbox, delivery_key
 from gateway.state import StateStore
 from gateway.state.memory import MemoryState
 from gateway.state.redis import RedisState
@@ -242,7 +242,7 @@ class _DiesBeforeSettling:
 
 
 async def _record(state: StateStore, delivery_id: str) -> dict[str, Any]:
-    raw = await state.get(f"delivery:{delivery_id}")
+    raw = await state.get(delivery_key(delivery_id))
     return orjson.loads(raw) if raw else {}
 
 

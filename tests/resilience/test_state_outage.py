@@ -108,8 +108,8 @@ async def test_an_app_session_seen_recently_keeps_reading_and_a_kiosk_session_fa
         pipeline = pipeline_for(state, transport)
         actor = citizen()
         record = orjson.dumps(actor.to_record())
-        await state.set(session_key("app-session"), record, 7200)
-        await state.set(session_key("kiosk-session"), record, 120)
+        await state.set(session_key("app-session", actor.sub), record, 7200)
+        await state.set(session_key("kiosk-session", actor.sub), record, 120)
         app, kiosk = SessionRef("app-session", actor.sub), SessionRef("kiosk-session", actor.sub, idle_timeout_s=120)
         await pipeline.execute(progress(app))
         await pipeline.execute(progress(kiosk))
@@ -126,10 +126,10 @@ async def test_a_session_ended_before_the_outage_is_not_revived() -> None:
     async with stand_in(behaviour) as transport:
         pipeline = pipeline_for(state, transport)
         actor = citizen()
-        await state.set(session_key("s1"), orjson.dumps(actor.to_record()), 7200)
+        await state.set(session_key("s1", actor.sub), orjson.dumps(actor.to_record()), 7200)
         ref = SessionRef("s1", actor.sub)
         await pipeline.execute(progress(ref))
-        await state.delete(session_key("s1"))  # logged out (on any instance)
+        await state.delete(session_key("s1", actor.sub))  # logged out (on any instance)
         with pytest.raises(GatewayError) as expired:
             await pipeline.execute(progress(ref))
         assert expired.value.code is ErrorCode.SESSION_EXPIRED

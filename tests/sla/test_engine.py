@@ -31,6 +31,7 @@ from gateway.notify import RetryPolicy, SmsResult, SmsSender
 from gateway.notify.routes import NotificationRoutes
 from gateway.notify.standin import SmsStandIn
 from gateway.pipeline import Call, ChannelPolicy, Outcome
+from gateway.resilience.outbox import delivery_key
 from gateway.sla.calendar import CHINA, PACKAGE_YEARS, StatutoryCalendar
 from gateway.sla.engine import SlaEngine
 from gateway.sla.listener import TimerStarter
@@ -362,7 +363,7 @@ async def test_a_queued_write_keeps_its_clock_and_follows_its_delivery(world: Wo
         old = timer_id(COURT, "delivery_id", delivery)
         assert (timer := await world.store().get(old)) is not None and timer.awaiting_delivery
         state = world.state()
-        await state.set(f"delivery:{delivery}", orjson.dumps({"delivery_id": delivery, "status": "queued"}))
+        await state.set(delivery_key(delivery), orjson.dumps({"delivery_id": delivery, "status": "queued"}))
         engine, _ = world.engine()
         async with running(engine):
             traveller.shift(10)
@@ -370,7 +371,7 @@ async def test_a_queued_write_keeps_its_clock_and_follows_its_delivery(world: Wo
             assert await world.store().get(old) is not None  # still queued: still waiting
             record = {"delivery_id": delivery, "operation": "filings.submit", "court": COURT, "status": "delivered",
                       "attempts": 2, "result": {"filing_id": item, "status": "SUBMITTED"}}
-            await state.set(f"delivery:{delivery}", orjson.dumps(record))
+            await state.set(delivery_key(delivery), orjson.dumps(record))
             traveller.shift(10)
             new = timer_id(COURT, "filing_id", item)
             store = world.store()
@@ -385,7 +386,7 @@ async def test_a_failed_delivery_ends_the_clock(world: World) -> None:
     with time_machine.travel(beijing("2026-03-02T10:00:00"), tick=True) as traveller:
         item = await accept_filing(world, queued=True)
         delivery = "dl-" + item
-        await world.state().set(f"delivery:{delivery}", orjson.dumps({"delivery_id": delivery, "status": "failed"}))
+        await world.state().set(delivery_key(delivery), orjson.dumps({"delivery_id": delivery, "status": "failed"}))
         engine, _ = world.engine()
         async with running(engine):
             traveller.shift(10)

@@ -1,4 +1,5 @@
-"""Real servers on loopback for tests: the gateway, the reference court, a private Redis, a token issuer.
+"""Real servers on loopback for tests: the gateway, the reference court, a token issuer (private Redis
+processes: tests/support/redis_servers.py).
 
 Everything runs as it does in production (uvicorn, real sockets, a real
 redis-server process); only the ports are private and free.
@@ -8,12 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import random
 import secrets
 import shutil
-import socket
-import subprocess
 import tempfile
 import time
 from collections.abc import AsyncIterator, Mapping
@@ -36,26 +33,7 @@ from gateway.config import GatewayConfig, load_config
 from gateway.domain.courts import GUANGZHOU_COURTS, court_env_suffix
 from gateway.state import StateStore
 from gateway.tokens import generate_ec_pem
-
-
-def without_faked_clock(env: Mapping[str, str]) -> dict[str, str]:
-    """The environment minus libfaketime (``scripts/test --clock``): Redis's jemalloc cannot start under
-    it, and Redis needs no faked clock, since the gateway's Redis-side timing is relative (GCRA on
-    Redis's own clock, TTLs) and absolute times come from the gateway as data."""
-    return {name: value for name, value in env.items() if name != "LD_PRELOAD" and not name.startswith("FAKETIME")}
-
-
-def free_port() -> int:
-    """A free port below the kernel's ephemeral range (32768 and up): a port the kernel handed out
-    for binding port 0 can be taken by an outgoing connection before a server binds it again."""
-    while True:
-        port = random.randrange(20000, 32000)
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
+from tests.support.redis_servers import RedisServer, free_port
 
 
 @contextlib.asynccontextmanager
@@ -80,62 +58,6 @@ async def serving(app: Any, port: int | None = None) -> AsyncIterator[str]:
         server.should_exit = True
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.wait_for(task, 10)
-
-
-class RedisServer:
-    """A private redis-server on a free port, started and stopped by the tests.
-
-    ``durable`` runs it with the persistence docs/deployment.md asks for (AOF, fsync always),
-    so a test can kill it and start it again on the same data.
-    """
-
-    def __init__(self, *, durable: bool = False) -> None:
-        self.port = free_port()
-        self._dir = tempfile.mkdtemp(prefix="cg-redis-")
-        self._durable = durable
-        self._process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            raise RuntimeError("redis-server is not installed (the test command in README.md installs it)")
-        persistence = ["--appendonly", "yes", "--appendfsync", "always"] if self._durable else ["--appendonly", "no"]
-        self._process = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", *persistence,
-             "--dir", self._dir, "--maxmemory-policy", "noeviction"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=without_faked_clock(os.environ),
-        )
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), 0.2) as sock:
-                sock.sendall(b"PING\r\n")
-                if sock.recv(16).startswith(b"+PONG"):
-                    return
-            time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    def kill(self) -> None:
-        """SIGKILL: no shutdown save, as when the machine or the process dies; the data stays for a restart."""
-        if self._process is not None:
-            self._process.kill()
-            self._process.wait(10)
-            self._process = None
-
-    def stop(self) -> None:
-        if self._process is not None:
-            self._process.terminate()
-            self._process.wait(10)
-            self._process = None
-        shutil.rmtree(self._dir, ignore_errors=True)
-
-    def flush(self) -> None:
-        with socket.create_connection(("127.0.0.1", self.port), 1) as sock:
-            sock.sendall(b"FLUSHALL\r\n")
-            sock.recv(16)
 
 
 class Issuer:
@@ -291,3 +213,7 @@ async def running_stack(
         shutil.rmtree(directory, ignore_errors=True)
 
 
+
+
+__all__ = ["NO_SMS_URL", "Issuer", "RedisServer", "Stack", "free_port", "merged", "running_stack", "serving",
+           "stack_config", "stack_env"]
