@@ -16,6 +16,7 @@ from playwright.async_api import Page, expect
 
 from gateway.background import JobRunner
 from gateway.resilience.deliverer import Deliverer, DeliverySettings
+from gateway.resilience.outbox import delivery_key
 from gateway.sla.engine import SlaEngine
 from tests.console.browser import browser_page, demo_process, screenshot, sign_in_as
 from tests.console.support import ConsoleStack, console_stack, dead_letter, file_one
@@ -74,7 +75,7 @@ async def test_staff_sign_in_see_their_overdue_filing_only_and_deliver_a_dead_le
         task = asyncio.create_task(deliverer.run(stop))
         try:
             async def delivered() -> bool:
-                raw = await runtime.gateway.state.get("delivery:" + delivery_id)
+                raw = await runtime.gateway.state.get(delivery_key(delivery_id))
                 return raw is not None and b'"delivered"' in raw
             await poll(delivered)
         finally:
