@@ -25,7 +25,8 @@ import yaml
 from tests.reliability.support import ROOT, Deployment, GatewayProcess, deployment, metric, progress_path
 from tests.support.stack import free_port
 
-pytestmark = pytest.mark.slow
+# uvicorn's supervisor waits on thread events, which libfaketime cannot time (tests/conftest.py).
+pytestmark = [pytest.mark.slow, pytest.mark.real_clock_only]
 DEADLINE_S = 60.0
 
 

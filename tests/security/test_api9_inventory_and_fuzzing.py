@@ -93,6 +93,7 @@ def _passed(returncode: int, stdout: str) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.real_clock_only
 def test_schemathesis_finds_no_server_error_in_the_demo(demo_url: str, tmp_path: Path) -> None:
     """The demo as a newcomer runs it: anonymous callers (public operations, and 401s for the rest)."""
     result = subprocess.run(_schemathesis(demo_url, tmp_path), capture_output=True, text=True,
@@ -101,6 +102,7 @@ def test_schemathesis_finds_no_server_error_in_the_demo(demo_url: str, tmp_path:
 
 
 @pytest.mark.slow
+@pytest.mark.real_clock_only
 async def test_schemathesis_finds_no_server_error_for_a_signed_in_citizen(tmp_path: Path) -> None:
     """The same document with a citizen's bearer token from a trusted issuer, so every operation's
     arguments reach the validation, routing and the reference court behind it."""
