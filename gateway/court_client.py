@@ -1,8 +1,8 @@
 """Calling a court's system (CONTRACTS.md section 5), behind one seam.
 
 Every court call, uploads included, goes through :mod:`gateway.court_http`
-(one pyreqwest client per court, chosen by measurement: bench/ and
-ARCHITECTURE.md). Only :class:`CourtTransport` knows the wire; the rest of the
+(one aiohttp session per court on the gateway's loop, chosen by measurement
+inside the gateway: bench/ and README). Only :class:`CourtTransport` knows the wire; the rest of the
 gateway sees :class:`CourtResponse`, :class:`UploadPart` and
 :class:`GatewayError`. Each call carries a W3C ``traceparent`` (the caller's
 trace passed on, or a new one); the request id travels as ``X-Request-Id``.

@@ -1,42 +1,38 @@
-"""Court calls on the wire: one pyreqwest client (Rust reqwest/hyper) per court.
+"""Court calls on the wire: one aiohttp ClientSession per court, on the gateway's own event loop.
 
-Chosen by measurement (bench/, ARCHITECTURE.md): a hand-written httptools
-client cost ~19 µs a call, pyreqwest ~39, aiohttp ~80, httpx's default
-transport ~1,400; pyreqwest is the cheapest well-kept library, and it brings
-what a hand-written client got wrong (a cap on concurrent connections, header
-validation, HEAD, IPv6 hosts, bounded answer headers). All court calls go
-through it, uploads included.
+Chosen by measurement inside the gateway (bench/cpu_per_request.py, README): standalone, pyreqwest
+costs less per call than aiohttp (ARCHITECTURE.md), but inside a busy gateway every pyreqwest call
+crosses to its Rust runtime's thread and back, and those hand-offs cost the event loop more than
+aiohttp's parsing does; aiohttp on the gateway's loop was the cheaper of the two for every channel.
+All court calls go through it, uploads included.
 
-Per court: at most ``max_connections`` requests in flight (hyper opens a
-connection per request in flight, so this caps the sockets), connect and total
-timeouts, TLS with a CA file and a client certificate (mutual TLS), redirects
-never followed, answer headers bounded by hyper (at most 100 header lines and
-~400 KB of head) and bodies by :data:`MAX_ANSWER_BYTES` counted while they are
-read. Header values with CR or LF are refused by the library before anything is
-sent. Only this module imports pyreqwest.
+Per court: at most ``max_connections`` connections (the connector's limit; a call waits for a free
+one within its own timeout), connect and total timeouts, TLS with a CA file and a client certificate
+(mutual TLS), redirects never followed, answer heads bounded by aiohttp's parser (lines of at most
+8 KB, at most 100 header lines) and bodies by :data:`MAX_ANSWER_BYTES` counted while they are read.
+Header values with CR, LF or NUL are refused here before anything is sent. Only this module imports
+aiohttp.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
+import ssl
+from collections.abc import Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from datetime import timedelta
-from pathlib import Path
 from typing import IO
-from urllib.parse import urlencode
 
-from pyreqwest.client import Client, ClientBuilder
-from pyreqwest.exceptions import PoolTimeoutError, PyreqwestError, RequestTimeoutError
-from pyreqwest.multipart import FormBuilder, PartBuilder
-from pyreqwest.request import RequestBuilder
-from pyreqwest.response import Response
+import aiohttp
 
 from gateway.errors import ErrorCode
 
 #: An answer bigger than this is not a litigation-service answer; refuse it cleanly.
 MAX_ANSWER_BYTES = 8 * 2**20
-_UPLOAD_CHUNK = 256 * 1024
+#: Bounds on a court's answer head (aiohttp's parser refuses anything beyond them).
+MAX_HEAD_LINE = 8190
+MAX_HEADER_LINES = 100
+_FORBIDDEN_IN_HEADERS = ("\r", "\n", "\0")
 
 
 class CourtHttpError(Exception):
@@ -85,111 +81,124 @@ class Limits:
     max_connections: int
 
 
-def _client(limits: Limits, tls: TlsFiles) -> Client:
-    builder = (ClientBuilder().follow_redirects(False).error_for_status(False).gzip(True)
-               .max_connections(limits.max_connections)
-               .timeout(timedelta(seconds=limits.timeout_s))
-               .connect_timeout(timedelta(seconds=limits.connect_timeout_s))
-               # Waiting for a free slot counts against the whole call, not beyond it.
-               .pool_timeout(timedelta(seconds=limits.timeout_s))
-               .pool_idle_timeout(timedelta(seconds=30)).tcp_nodelay(True).no_proxy())
-    if tls.ca_file:
-        builder = builder.add_root_certificate_pem(Path(tls.ca_file).read_bytes())
+def _ssl_context(tls: TlsFiles) -> ssl.SSLContext | None:
+    if not (tls.ca_file or tls.client_cert_file):
+        return None  # plain HTTP, or HTTPS checked against the system's CAs
+    context = ssl.create_default_context(cafile=tls.ca_file)
     if tls.client_cert_file:
-        identity = Path(tls.client_cert_file).read_bytes()
-        if tls.client_key_file:
-            identity += b"\n" + Path(tls.client_key_file).read_bytes()
-        builder = builder.identity_pem(identity)
-    return builder.build()
+        context.load_cert_chain(tls.client_cert_file, tls.client_key_file)
+    return context
+
+
+def _timeout(limits: Limits, total_s: float) -> aiohttp.ClientTimeout:
+    # ``connect`` covers waiting for a free slot under the cap as well as connecting, so a call that
+    # times out there was never sent (ConnectionTimeoutError); ``sock_connect`` bounds the TCP/TLS part.
+    return aiohttp.ClientTimeout(total=total_s, connect=total_s,
+                                 sock_connect=min(limits.connect_timeout_s, total_s))
 
 
 class CourtHttp:
-    """The connection pool to one court (``base_url`` may carry a path prefix)."""
+    """The connection pool to one court (``base_url`` may carry a path prefix).
+
+    The session is made on first use, on the loop that uses it (aiohttp binds a session to a loop)."""
 
     def __init__(self, base_url: str, limits: Limits, tls: TlsFiles | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.limits = limits
-        self._client = _client(limits, tls or TlsFiles())
+        self._ssl = _ssl_context(tls or TlsFiles())
+        self._timeout = _timeout(limits, limits.timeout_s)
+        self._session: aiohttp.ClientSession | None = None
+
+    def _open(self) -> aiohttp.ClientSession:
+        connector = aiohttp.TCPConnector(limit=self.limits.max_connections, limit_per_host=0,
+                                         ssl=self._ssl if self._ssl is not None else True,
+                                         keepalive_timeout=30, use_dns_cache=True)
+        return aiohttp.ClientSession(connector=connector, timeout=self._timeout, auto_decompress=True,
+                                     trust_env=False, cookie_jar=aiohttp.DummyCookieJar(),
+                                     max_line_size=MAX_HEAD_LINE, max_field_size=MAX_HEAD_LINE,
+                                     max_headers=MAX_HEADER_LINES, raise_for_status=False)
+
+    def _current(self) -> aiohttp.ClientSession:
+        session = self._session
+        if session is None or session.closed or session.loop is not asyncio.get_running_loop():
+            session = self._session = self._open()
+        return session
 
     async def request(self, method: str, path: str, headers: Mapping[str, str], *, body: bytes | None = None,
                       params: Mapping[str, str] | None = None, upload: UploadPart | None = None,
                       timeout_s: float | None = None) -> HttpAnswer:
         """One exchange; raises CourtHttpError, or HeaderRefused before anything is sent.
         ``timeout_s`` shortens this call (a retry must fit in what is left of a deadline)."""
-        url = self.base_url + path
-        if params:
-            url += "?" + urlencode(params)
-        try:
-            builder = self._client.request(method, url).headers(headers)
-        except ValueError as exc:
-            raise HeaderRefused(f"header refused: {exc}") from None
-        if body is not None:
-            builder = builder.body_bytes(body)
-        if upload is not None:
-            builder = builder.multipart(_form(upload))
+        _refuse_line_breaks(headers)
+        timeout = self._timeout
         if timeout_s is not None and timeout_s < self.limits.timeout_s:
-            builder = builder.timeout(timedelta(seconds=max(timeout_s, 0.001)))
-        return await _exchange(builder)
+            timeout = _timeout(self.limits, max(timeout_s, 0.001))
+        data: bytes | aiohttp.FormData | None = body
+        if upload is not None:
+            data = _form(upload)
+        call = self._current().request(method, self.base_url + path, headers=headers, params=params, data=data,
+                                       allow_redirects=False, timeout=timeout)
+        return await _exchange(call)
 
     async def close(self) -> None:
-        await self._client.close()
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
 
 
-async def _exchange(builder: RequestBuilder) -> HttpAnswer:
+def _refuse_line_breaks(headers: Mapping[str, str]) -> None:
+    for name, value in headers.items():
+        if any(mark in value or mark in name for mark in _FORBIDDEN_IN_HEADERS):
+            raise HeaderRefused(f"header refused: line break or NUL in {name[:40]!r}")
+
+
+async def _exchange(call: AbstractAsyncContextManager[aiohttp.ClientResponse]) -> HttpAnswer:
     try:
-        async with builder.build_streamed() as response:
-            return HttpAnswer(response.status, response.headers, await _read_bounded(response))
+        async with call as response:
+            body = await _read_bounded(response)
+            return HttpAnswer(response.status, response.headers, body)
     except CourtHttpError:
         raise
-    except PoolTimeoutError:
-        # No free slot under the court's cap in time: nothing was sent.
-        raise CourtHttpError(ErrorCode.BACKEND_TIMEOUT, "no free connection to the court in time", "refused") from None
-    except (RequestTimeoutError, TimeoutError) as exc:
-        kind = "refused" if _never_connected(exc) else "timeout"
-        raise CourtHttpError(ErrorCode.BACKEND_TIMEOUT, "court did not answer in time", kind) from None
-    except PyreqwestError as exc:
-        # Refused, reset, closed mid-answer, malformed or oversized head, failed TLS handshake.
-        kind = "refused" if _never_connected(exc) else "broken"
+    except aiohttp.ConnectionTimeoutError:
+        # No free slot under the court's cap, or no connection, in time: nothing was sent.
+        raise CourtHttpError(ErrorCode.BACKEND_TIMEOUT, "no connection to the court in time", "refused") from None
+    except (aiohttp.ServerTimeoutError, TimeoutError):
+        raise CourtHttpError(ErrorCode.BACKEND_TIMEOUT, "court did not answer in time", "timeout") from None
+    except aiohttp.ClientConnectorError as exc:
+        # Refused, unreachable, or a failed TLS handshake: the court cannot have seen the request.
         raise CourtHttpError(ErrorCode.BACKEND_UNAVAILABLE, f"court unreachable: {type(exc).__name__}",
-                             kind) from None
+                             "refused") from None
+    except aiohttp.ClientError as exc:
+        # Reset, closed mid-answer, malformed or oversized head.
+        raise CourtHttpError(ErrorCode.BACKEND_UNAVAILABLE, f"court unreachable: {type(exc).__name__}",
+                             "broken") from None
 
 
-def _never_connected(exc: BaseException) -> bool:
-    """Whether the failure happened while connecting, so the court cannot have seen the request.
-
-    pyreqwest's exception classes do not say (a request that timed out waiting for its answer is a
-    ConnectTimeoutError, a reset after sending a ConnectError); hyper's cause chain does: "client
-    error (Connect)" versus "(SendRequest)". Anything else counts as possibly seen.
-    """
-    details = getattr(exc, "details", None)
-    causes = details.get("causes") if isinstance(details, dict) else None
-    messages = [str(cause.get("message", "")) for cause in causes or [] if isinstance(cause, dict)]
-    return any(message.startswith("client error (Connect)") for message in messages)
-
-
-async def _read_bounded(response: Response) -> bytes:
-    """The whole body, or CourtHttpError once it passes the bound. One read for the whole body: the
-    reader gathers up to the amount asked for (or the end) on its own thread, and every await of
-    it crosses threads, which a busy event loop pays for (bench/)."""
+async def _read_bounded(response: aiohttp.ClientResponse) -> bytes:
+    """The whole body, or CourtHttpError once it passes the bound (counted after decompression)."""
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_ANSWER_BYTES:
         raise CourtHttpError(ErrorCode.BACKEND_UNAVAILABLE, "court answer too large", "oversized")
-    body = await response.body_reader.read(MAX_ANSWER_BYTES + 1)
-    if body is None:
-        return b""
+    body = await response.content.read(MAX_ANSWER_BYTES + 1)
     if len(body) > MAX_ANSWER_BYTES:
         raise CourtHttpError(ErrorCode.BACKEND_UNAVAILABLE, "court answer too large", "oversized")
-    return bytes(body)
+    if len(body) == MAX_ANSWER_BYTES + 1 or response.content.at_eof():
+        return body
+    # StreamReader.read(n) returns what is buffered; gather the rest up to the bound.
+    parts = [body]
+    size = len(body)
+    while chunk := await response.content.read(MAX_ANSWER_BYTES + 1 - size):
+        parts.append(chunk)
+        size += len(chunk)
+        if size > MAX_ANSWER_BYTES:
+            raise CourtHttpError(ErrorCode.BACKEND_UNAVAILABLE, "court answer too large", "oversized")
+    return b"".join(parts)
 
 
-def _form(upload: UploadPart) -> FormBuilder:
-    part = (PartBuilder.from_stream_with_length(_chunks(upload.file), upload.size)
-            .file_name(upload.filename).mime(upload.content_type))
-    return FormBuilder().part("file", part)
-
-
-async def _chunks(file: IO[bytes]) -> AsyncIterator[bytes]:
-    """The spooled upload, read off the event loop in pieces (never whole in memory)."""
-    file.seek(0)
-    while chunk := await asyncio.to_thread(file.read, _UPLOAD_CHUNK):
-        yield chunk
+def _form(upload: UploadPart) -> aiohttp.FormData:
+    """A multipart body whose file part aiohttp reads from the spool file off the event loop, in
+    pieces, as it sends (never whole in memory)."""
+    upload.file.seek(0)
+    form = aiohttp.FormData(quote_fields=False)  # the filename as the court expects it, in UTF-8
+    form.add_field("file", upload.file, filename=upload.filename, content_type=upload.content_type)
+    return form

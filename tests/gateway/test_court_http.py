@@ -1,4 +1,4 @@
-"""The court HTTP client (pyreqwest) against real servers on loopback: every way a court can answer,
+"""The court HTTP client (aiohttp) against real servers on loopback: every way a court can answer,
 the connection cap, refused header values, bounded answers, traceparent and mutual TLS."""
 
 from __future__ import annotations
