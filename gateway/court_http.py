@@ -108,6 +108,7 @@ class CourtHttp:
         self._ssl = _ssl_context(tls or TlsFiles())
         self._timeout = _timeout(limits, limits.timeout_s)
         self._session: aiohttp.ClientSession | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def _open(self) -> aiohttp.ClientSession:
         connector = aiohttp.TCPConnector(limit=self.limits.max_connections, limit_per_host=0,
@@ -119,9 +120,10 @@ class CourtHttp:
                                      max_headers=MAX_HEADER_LINES, raise_for_status=False)
 
     def _current(self) -> aiohttp.ClientSession:
-        session = self._session
-        if session is None or session.closed or session.loop is not asyncio.get_running_loop():
-            session = self._session = self._open()
+        session, loop = self._session, asyncio.get_running_loop()
+        if session is None or session.closed or self._loop is not loop:
+            session, self._loop = self._open(), loop
+            self._session = session
         return session
 
     async def request(self, method: str, path: str, headers: Mapping[str, str], *, body: bytes | None = None,

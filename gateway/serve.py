@@ -164,7 +164,8 @@ def serve(config_path: Path, bind_host: str, port: int, workers: int, background
 async def _serve_one(config_path: Path, config: GatewayConfig, listen: Listen, background: bool) -> None:
     from gateway.app import GatewayHost, HostOptions
 
-    host = GatewayHost(config, HostOptions(background=background, ops_port=listen.ops[1] if listen.ops else None))
+    host = GatewayHost(config, HostOptions(background=background, ops_port=listen.ops[1] if listen.ops else None,
+                                           freeze_heap=True))
     sockets = [bind(listen.host, listen.port)] + ([bind(*listen.ops)] if listen.ops else [])
     server = uvicorn.Server(uvicorn_config(host, listen, config))
     loop = asyncio.get_running_loop()
@@ -279,7 +280,7 @@ def worker_app() -> GatewayHost:
     config = load_or_exit(Path(os.environ[CONFIG_ENV]))
     ops = os.environ.get(OPS_PORT_ENV)
     return GatewayHost(config, HostOptions(background=os.environ.get(BACKGROUND_ENV) == "1",
-                                           ops_port=int(ops) if ops else None))
+                                           ops_port=int(ops) if ops else None, freeze_heap=True))
 
 
 # --------------------------------------------------------------------------- background work only
