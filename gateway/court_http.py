@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import IO
 
 import aiohttp
+from aiohttp.payload import AsyncIterablePayload
 
 from gateway.errors import ErrorCode
 
@@ -32,6 +33,7 @@ MAX_ANSWER_BYTES = 8 * 2**20
 #: Bounds on a court's answer head (aiohttp's parser refuses anything beyond them).
 MAX_HEAD_LINE = 8190
 MAX_HEADER_LINES = 100
+_UPLOAD_CHUNK = 256 * 1024
 _FORBIDDEN_IN_HEADERS = ("\r", "\n", "\0")
 
 
@@ -198,9 +200,22 @@ async def _read_bounded(response: aiohttp.ClientResponse) -> bytes:
 
 
 def _form(upload: UploadPart) -> aiohttp.FormData:
-    """A multipart body whose file part aiohttp reads from the spool file off the event loop, in
-    pieces, as it sends (never whole in memory)."""
-    upload.file.seek(0)
     form = aiohttp.FormData(quote_fields=False)  # the filename as the court expects it, in UTF-8
-    form.add_field("file", upload.file, filename=upload.filename, content_type=upload.content_type)
+    form.add_field("file", _SpoolPayload(upload), filename=upload.filename, content_type=upload.content_type)
     return form
+
+
+class _SpoolPayload(AsyncIterablePayload):
+    """The spooled upload, read off the event loop in pieces as it is sent (never whole in memory),
+    with its size known so the court gets a Content-Length. aiohttp's own file payload would ask the
+    file for a descriptor to measure it, which moves a SpooledTemporaryFile to disk on the loop."""
+
+    def __init__(self, upload: UploadPart) -> None:
+        super().__init__(_chunks(upload.file), content_type=upload.content_type)
+        self._size = upload.size
+
+
+async def _chunks(file: IO[bytes]) -> AsyncIterator[bytes]:
+    file.seek(0)
+    while chunk := await asyncio.to_thread(file.read, _UPLOAD_CHUNK):
+        yield chunk

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import gzip
-import io
 import ssl
+import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -80,7 +80,8 @@ async def uploaded(request: Request) -> Response:
     form = await request.form()
     file = form["file"]
     assert not isinstance(file, str)
-    return JSONResponse({"name": file.filename, "type": file.content_type, "size": len(await file.read())})
+    return JSONResponse({"name": file.filename, "type": file.content_type, "size": len(await file.read()),
+                         "length_given": request.headers.get("content-length", "").isdigit()})
 
 
 APP = Starlette(routes=[
@@ -251,9 +252,13 @@ async def test_a_header_with_a_line_break_becomes_a_validation_error_at_the_seam
 async def test_uploads_stream_through_the_same_client(base: str) -> None:
     transport = CourtTransport(base, TransportSettings(timeout_s=2.0))
     data = b"%PDF-1.7\n" + b"x" * 600_000
-    part = upload_form(io.BytesIO(data), "起诉状.pdf", "application/pdf")
+    spool = tempfile.SpooledTemporaryFile(max_size=2**20)  # noqa: SIM115 - closed below
+    spool.write(data)
+    part = upload_form(spool, "起诉状.pdf", "application/pdf")
     answer = await transport.request("POST", "/api/v1/uploads", headers={}, form=part)
-    assert answer.json() == {"name": "起诉状.pdf", "type": "application/pdf", "size": len(data)}
+    assert answer.json() == {"name": "起诉状.pdf", "type": "application/pdf", "size": len(data), "length_given": True}
+    assert not spool._rolled  # type: ignore[attr-defined]  # streamed from memory, never moved to disk
+    spool.close()
     await transport.close()
 
 
