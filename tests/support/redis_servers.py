@@ -117,11 +117,13 @@ def _certificate(subject: str, key: ec.EllipticCurvePrivateKey, issuer: x509.Nam
                  issuer_key: ec.EllipticCurvePrivateKey, *, ca: bool = False,
                  usage: x509.ObjectIdentifier | None = None) -> x509.Certificate:
     now = datetime.datetime.now(datetime.UTC)
+    # Valid for a year either side: under `scripts/test --clock` the tests' clock is moved but Redis
+    # runs on the real one (tests/support/redis_servers.py: without_faked_clock), and both check it.
     builder = (x509.CertificateBuilder()
                .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
                .issuer_name(issuer).public_key(key.public_key()).serial_number(x509.random_serial_number())
-               .not_valid_before(now - datetime.timedelta(minutes=5))
-               .not_valid_after(now + datetime.timedelta(days=2))
+               .not_valid_before(now - datetime.timedelta(days=400))
+               .not_valid_after(now + datetime.timedelta(days=400))
                .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
     if usage is not None:
         builder = builder.add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
