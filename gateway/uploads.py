@@ -6,11 +6,11 @@ anything but disk space:
 1. :func:`spool_body` copies the raw request body to a temporary file, counted
    while it is read (never trusted from Content-Length), at most 20 MiB plus
    the multipart framing, parsing nothing. A channel whose signature covers the
-   body's digest (kiosks, 粤省事) checks it now.
+   body's digest checks it now.
 2. :func:`parse_upload` reads the multipart framing from the spool (one
    ``file`` part, a few small fields: 5,000 parts are refused by the parser's
    caps), hashes the file part off the event loop. A channel whose signature
-   lives in the form fields (穗好办) checks it now.
+   lives in the form fields checks it now.
 3. :func:`recognise` decides the type by the first bytes, and only the
    pipeline calls it, once the sender's credential has been checked. An OFD
    is a ZIP package: it is read as a stream of its first entries (a capped
