@@ -55,16 +55,33 @@ from adapters.ivr12368.protocol import (
 )
 from adapters.ivr12368.settings import IvrSettings
 from adapters.ivr12368.speech import callback_spoken, fees_spoken, progress_spoken
-from gateway.actor import Actor, account_actor
-from gateway.case_passwords import PasswordGuard, caller_number, court_for_digits, verify_case_password
-from gateway.channels import Adapter, ChannelContext, Decoded, DemoKit
-from gateway.domain.case_numbers import CaseNumberError, parse_case_number
-from gateway.domain.id_numbers import normalise_mobile
-from gateway.errors import ErrorCode, GatewayError
-from gateway.http_io import bearer_token, parse_json_object, read_body, request_id_for, set_outcome_headers
-from gateway.logs import get_logger
-from gateway.pipeline import Credential, Outcome
-from gateway.state import RateCheck, StateUnavailable
+from gateway import (
+    Actor,
+    Adapter,
+    CaseNumberError,
+    ChannelContext,
+    Credential,
+    Decoded,
+    DemoKit,
+    ErrorCode,
+    GatewayError,
+    Outcome,
+    PasswordGuard,
+    RateCheck,
+    StateUnavailable,
+    account_actor,
+    bearer_token,
+    caller_number,
+    court_for_digits,
+    get_logger,
+    normalise_mobile,
+    parse_case_number,
+    parse_json_object,
+    read_body,
+    request_id_for,
+    set_outcome_headers,
+    verify_case_password,
+)
 
 _log = get_logger("court_gateway.ivr12368")
 MAX_STEP_BYTES = 16 * 1024

@@ -42,8 +42,7 @@ import orjson
 
 from adapters.ivr12368.protocol import BACK_KEY, Action, Collect, Event, Step, error_prompt
 from adapters.ivr12368.speech import count_spoken
-from gateway.case_passwords import valid_serial
-from gateway.errors import ErrorCode, GatewayError
+from gateway import ErrorCode, GatewayError, valid_serial
 
 #: menu key -> canonical operation
 SERVICES: dict[str, str] = {"1": "cases.progress", "2": "judge_messages.send", "3": "payments.list"}

@@ -26,7 +26,7 @@ from enum import Enum
 from typing import Any
 from urllib.parse import urlencode
 
-from gateway.errors import ErrorCode, GatewayError
+from gateway import ErrorCode, GatewayError
 
 VOICEXML_MEDIA_TYPE = "application/voicexml+xml"
 VXML_NAMESPACE = "http://www.w3.org/2001/vxml"
@@ -165,7 +165,7 @@ def _field(fields: Mapping[str, Any], name: str) -> str:
 
 
 def _invalid(name: str, message: str) -> GatewayError:
-    from gateway.errors import FieldError
+    from gateway import FieldError
 
     return GatewayError(ErrorCode.VALIDATION_FAILED, f"{name}: {message}", [FieldError(name, message)])
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from gateway.config import ChannelSettings, StrongSecret
+from gateway import ChannelSettings, StrongSecret
 
 #: where "0" puts a caller through: a SIP or tel URI of the call centre's agent queue
 AGENT_QUEUE_PATTERN = r"^(sip|sips|tel):[A-Za-z0-9._~!$&'()*+,;=:@%/-]{1,200}$"

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from gateway.console.simulator import Action, Control, PanelView
+from gateway import Action, Control, PanelView
 
 CALLER = "13631415926"  # the demo citizen 张伟's phone (reference_court/seed.py)
 KEYS = {"star": "*", "hash": "#", **{str(d): str(d) for d in range(10)}}

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from gateway.channels import DemoKit
+from gateway import DemoKit
 
 TOKEN_ENV = "IVR_TOKEN"
 CHANNEL = "ivr12368"
@@ -32,7 +32,7 @@ class SampleCaller:
 
 def sample_caller() -> SampleCaller:
     """A demo person with a case query password for a case whose number carries its court code."""
-    from gateway.domain.case_numbers import parse_case_number
+    from gateway import parse_case_number
     from reference_court.seed import DEMO_PASSWORDS, DEMO_PEOPLE
 
     for password, (court, case_no, person_key) in DEMO_PASSWORDS.items():

@@ -45,18 +45,36 @@ from adapters.kiosk.screens import (
 )
 from adapters.kiosk.settings import KioskSettings
 from adapters.kiosk.standins import demo_kit
-from gateway.actor import Actor, person_actor
-from gateway.attempts import attempt_key, limit_attempts
-from gateway.catalog import Operation
-from gateway.channels import Adapter, ChannelContext, Decoded, DemoKit
-from gateway.domain.id_numbers import normalise_id_number
-from gateway.errors import ErrorCode, FieldError, GatewayError
-from gateway.http_io import json_bytes, parse_json_object, read_body, request_id_for, set_outcome_headers
-from gateway.logs import get_logger
-from gateway.pipeline import Credential, Outcome, SessionRef
-from gateway.signing import check_timestamp, parse_timestamp
-from gateway.uploads import SpooledUpload, parse_upload, spool_body
-from gateway.wire import json_result
+from gateway import (
+    Actor,
+    Adapter,
+    ChannelContext,
+    Credential,
+    Decoded,
+    DemoKit,
+    ErrorCode,
+    FieldError,
+    GatewayError,
+    Operation,
+    Outcome,
+    SessionRef,
+    SpooledUpload,
+    attempt_key,
+    check_timestamp,
+    get_logger,
+    json_bytes,
+    json_result,
+    limit_attempts,
+    normalise_id_number,
+    parse_json_object,
+    parse_timestamp,
+    parse_upload,
+    person_actor,
+    read_body,
+    request_id_for,
+    set_outcome_headers,
+    spool_body,
+)
 
 _log = get_logger("court_gateway.kiosk")
 _BODY = "kiosk_body"

@@ -22,9 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from adapters.kiosk.settings import Device, KioskSettings
-from gateway.errors import ErrorCode, GatewayError
-from gateway.logs import get_logger
-from gateway.state import StateStore, StateUnavailable
+from gateway import ErrorCode, GatewayError, StateStore, StateUnavailable, get_logger
 
 _log = get_logger("court_gateway.kiosk")
 #: how long the first-seen record of a previous key outlives its overlap (a forgotten entry stays refused)

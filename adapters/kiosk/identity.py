@@ -28,9 +28,15 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from gateway.domain.id_numbers import is_valid_resident_id, normalise_id_number, normalise_mobile
-from gateway.errors import ErrorCode, FieldError, GatewayError
-from gateway.pipeline import validation_error
+from gateway import (
+    ErrorCode,
+    FieldError,
+    GatewayError,
+    is_valid_resident_id,
+    normalise_id_number,
+    normalise_mobile,
+    validation_error,
+)
 
 BEIJING = timezone(timedelta(hours=8))
 NO_EXPIRY = "长期"

@@ -33,8 +33,7 @@ from typing import Any, Literal
 
 from adapters.kiosk.receipts import COLUMNS, ENCODING, Receipt
 from adapters.kiosk.screens import Screen
-from gateway.errors import ErrorCode, GatewayError
-from gateway.signing import same
+from gateway import ErrorCode, GatewayError, same
 
 Profile = Literal["efating", "yuezhizhu"]
 DEVICE_ID = "x-device-id"

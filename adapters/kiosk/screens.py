@@ -23,8 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from adapters.kiosk import layout
-from gateway.domain.id_numbers import mask_id_number, mask_name, mask_phone
-from gateway.errors import ErrorCode, GatewayError
+from gateway import ErrorCode, GatewayError, mask_id_number, mask_name, mask_phone
 
 MAX_LIST_ROWS = 20  # receipts list at most this many items; the screen fewer
 

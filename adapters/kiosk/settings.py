@@ -29,7 +29,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from gateway.config import ChannelSettings, EnvSecret, Frozen, RateLimit, min_bytes
+from gateway import ChannelSettings, EnvSecret, Frozen, RateLimit, min_bytes
 
 DeviceKey = Annotated[EnvSecret, min_bytes(16)]
 #: Device ids travel in a header and appear on receipts: printable ASCII, no spaces.

@@ -13,7 +13,7 @@ import httpx
 
 from adapters.kiosk.sign_request import signed_headers
 from adapters.kiosk.standins import sample_card
-from gateway.console.simulator import Action, Control, PanelView
+from gateway import Action, Control, PanelView
 
 CASE_NO = "（2026）粤0106民初22468号"
 CARDS = (("valid", "张伟（有效身份证）"), ("expired", "张伟（身份证已过期）"), ("bad-number", "号码校验错误的身份证"),

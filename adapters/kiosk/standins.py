@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from gateway.channels import DemoKit
+from gateway import DemoKit
 
 #: the demo terminals: (channel, profile, device id, location, environment variable of its key)
 DEMO_DEVICES = (

@@ -23,14 +23,33 @@ from starlette.routing import BaseRoute
 
 from adapters.suihaoban import protocol
 from adapters.suihaoban.usercenter import UserCenter, UserCenterSettings
-from gateway.actor import Actor
-from gateway.channels import Adapter, ChannelContext, Decoded, DemoKit
-from gateway.config import ChannelSettings, EnvSecret, HttpUrl, min_bytes
-from gateway.errors import ErrorCode, FieldError, GatewayError
-from gateway.http_io import json_bytes, parse_json_object, read_body, request_id_for, set_outcome_headers
-from gateway.pipeline import Credential, Outcome
-from gateway.signing import check_timestamp, parse_timestamp, require_signature, same
-from gateway.uploads import SpooledUpload, read_upload
+from gateway import (
+    Actor,
+    Adapter,
+    ChannelContext,
+    ChannelSettings,
+    Credential,
+    Decoded,
+    DemoKit,
+    EnvSecret,
+    ErrorCode,
+    FieldError,
+    GatewayError,
+    HttpUrl,
+    Outcome,
+    SpooledUpload,
+    check_timestamp,
+    json_bytes,
+    min_bytes,
+    parse_json_object,
+    parse_timestamp,
+    read_body,
+    read_upload,
+    request_id_for,
+    require_signature,
+    same,
+    set_outcome_headers,
+)
 
 UPLOAD_OPERATION = "uploads.create"
 _ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]

@@ -26,11 +26,19 @@ from typing import Any
 
 import orjson
 
-from gateway.domain.id_numbers import is_valid_resident_id, normalise_id_number, normalise_mobile
-from gateway.errors import ErrorCode, FieldError, GatewayError
-from gateway.http_io import check_depth
-from gateway.signing import Algorithm, hmac_digest
-from gateway.wire import error_details, json_result
+from gateway import (
+    Algorithm,
+    ErrorCode,
+    FieldError,
+    GatewayError,
+    check_depth,
+    error_details,
+    hmac_digest,
+    is_valid_resident_id,
+    json_result,
+    normalise_id_number,
+    normalise_mobile,
+)
 
 SIGN_TYPES: dict[str, Algorithm] = {"HMAC-SHA256": "sha256", "HMAC-SM3": "sm3"}
 ENVELOPE_FIELDS = ("appId", "method", "timestamp", "nonceStr", "bizContent", "userTicket", "signType", "sign")

@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from gateway.channels import DemoKit
+from gateway import DemoKit
 
 DEMO_APP_ID = "shb-gz-court"
 DEMO_L1_TICKET = "shb-demo-l1"

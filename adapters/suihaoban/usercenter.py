@@ -23,10 +23,17 @@ import httpx
 import orjson
 
 from adapters.suihaoban import protocol
-from gateway.actor import Actor, Pseudonyms, account_actor, person_actor
-from gateway.errors import ErrorCode, GatewayError
-from gateway.logs import get_logger
-from gateway.state import StateStore, StateUnavailable
+from gateway import (
+    Actor,
+    ErrorCode,
+    GatewayError,
+    Pseudonyms,
+    StateStore,
+    StateUnavailable,
+    account_actor,
+    get_logger,
+    person_actor,
+)
 
 LOCAL_TTL_S = 60.0  # short: memory stays small and bounded whatever the tickets' lifetimes
 LOCAL_SIZE = 20_000

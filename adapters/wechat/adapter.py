@@ -25,16 +25,33 @@ from adapters.wechat.messaging import AccessTokens, SubscribeSender
 from adapters.wechat.protocol import Reason, refusal
 from adapters.wechat.settings import WechatSettings
 from adapters.wechat.upstream import RealnameProvider, UpstreamSettings, WeChatLogin
-from gateway.actor import Actor, account_actor, person_actor
-from gateway.attempts import attempt_key, limit_attempts
-from gateway.channels import Adapter, ChannelContext, Decoded, DemoKit
-from gateway.domain.id_numbers import is_valid_resident_id
-from gateway.errors import ErrorCode, FieldError, GatewayError
-from gateway.http_io import bearer_token, json_bytes, read_json_object, request_id_for, set_outcome_headers
-from gateway.logs import get_logger
-from gateway.pipeline import Credential, Outcome, SessionRef
-from gateway.sessions import IssuedSession
-from gateway.uploads import SpooledUpload, read_upload
+from gateway import (
+    Actor,
+    Adapter,
+    ChannelContext,
+    Credential,
+    Decoded,
+    DemoKit,
+    ErrorCode,
+    FieldError,
+    GatewayError,
+    IssuedSession,
+    Outcome,
+    SessionRef,
+    SpooledUpload,
+    account_actor,
+    attempt_key,
+    bearer_token,
+    get_logger,
+    is_valid_resident_id,
+    json_bytes,
+    limit_attempts,
+    person_actor,
+    read_json_object,
+    read_upload,
+    request_id_for,
+    set_outcome_headers,
+)
 
 _log = get_logger("court_gateway.wechat")
 _ID_CARD = "ID_CARD"  # the real-name provider verifies resident ID cards (GB 11643)

@@ -15,9 +15,7 @@ from dataclasses import dataclass
 
 import orjson
 
-from gateway.actor import Pseudonyms
-from gateway.errors import ErrorCode, GatewayError
-from gateway.state import StateStore, StateUnavailable
+from gateway import ErrorCode, GatewayError, Pseudonyms, StateStore, StateUnavailable
 
 
 @dataclass(frozen=True)

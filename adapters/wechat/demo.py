@@ -7,7 +7,7 @@ from typing import Any
 
 from adapters.wechat.protocol import SUBSCRIBE_EVENTS
 from adapters.wechat.standins import DEMO_APP_ID, FakeRealname, FakeWeChat, channel_entry, stand_in_routes
-from gateway.channels import DemoKit
+from gateway import DemoKit
 
 SECRET_ENV = "WECHAT_APP_SECRET"
 DEMO_PAGES: dict[str, str] = {

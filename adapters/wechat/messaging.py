@@ -22,8 +22,7 @@ import httpx
 from adapters.wechat import protocol
 from adapters.wechat.protocol import AccessToken, SendOutcome, WeChatApiError
 from adapters.wechat.upstream import UpstreamSettings
-from gateway.errors import ErrorCode, GatewayError
-from gateway.state import StateStore, StateUnavailable
+from gateway import ErrorCode, GatewayError, StateStore, StateUnavailable
 
 REFRESH_EARLY_S = 300  # a cached token is dropped 5 minutes before WeChat expires it
 _WAIT_STEP_S = 0.05

@@ -19,8 +19,7 @@ from typing import Any
 
 import orjson
 
-from gateway.errors import ErrorCode, FieldError, GatewayError
-from gateway.wire import error_details, json_result
+from gateway import ErrorCode, FieldError, GatewayError, error_details, json_result
 
 #: CONTRACTS.md section 3, the wechat column. Codes never change meaning.
 ERRCODES: dict[ErrorCode, int] = {

@@ -8,8 +8,15 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, WithJsonSchema, model_validator
 
 from adapters.wechat.protocol import DEFAULT_FIELDS, EVENT_VALUES, SUBSCRIBE_EVENTS, TEMPLATE_KEY
-from gateway.config import ChannelSettings, EnvSecret, Frozen, HttpUrl, RateLimit
-from gateway.config.types import fail, problem
+from gateway import (
+    ChannelSettings,
+    EnvSecret,
+    Frozen,
+    HttpUrl,
+    RateLimit,
+    settings_error,
+    settings_problem,
+)
 
 APP_ID_PATTERN = r"^wx[0-9a-f]{16}$"
 PAGE_PATTERN = r"^[A-Za-z0-9_\-./]+(\?[A-Za-z0-9_\-.=&%]*)?$"
@@ -17,7 +24,7 @@ PAGE_PATTERN = r"^[A-Za-z0-9_\-./]+(\?[A-Za-z0-9_\-.=&%]*)?$"
 
 def _event(name: str) -> str:
     if name not in SUBSCRIBE_EVENTS:
-        raise problem("unknown_event", "unknown event {name}; known: {known}", name=name,
+        raise settings_problem("unknown_event", "unknown event {name}; known: {known}", name=name,
                       known=", ".join(SUBSCRIBE_EVENTS))
     return name
 
@@ -69,11 +76,11 @@ class WechatSettings(ChannelSettings):
             for key, value in (template.fields or {}).items():
                 where = ("subscribe_templates", event, "fields", key)
                 if not TEMPLATE_KEY.match(key):
-                    raise fail("wechat", where, "not a subscribe-message key: a field type (thing, "
+                    raise settings_error("wechat", where, "not a subscribe-message key: a field type (thing, "
                                "character_string, phrase, time, date, amount, number, letter, symbol) and a number")
                 if value not in EVENT_VALUES[event]:
                     known = ", ".join(sorted(EVENT_VALUES[event]))
-                    raise fail("wechat", where, f"{event} has no value {value!r}; it offers {known}")
+                    raise settings_error("wechat", where, f"{event} has no value {value!r}; it offers {known}")
         return self
 
     def template_fields(self, event: str) -> Mapping[str, str]:

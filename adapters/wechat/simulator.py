@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from gateway.console.simulator import Action, Control, PanelView
+from gateway import Action, Control, PanelView
 
 CASE_NO = "（2026）粤0106民初22468号"
 USERS = (("zhangwei", "张伟"), ("wangfang", "王芳（不是该案当事人）"))

@@ -13,7 +13,7 @@ import httpx
 
 from adapters.wechat import protocol
 from adapters.wechat.protocol import RealnameResult, Reason, WeChatAccount, refusal
-from gateway.errors import ErrorCode
+from gateway import ErrorCode
 
 
 @dataclass(frozen=True)

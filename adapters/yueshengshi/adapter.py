@@ -27,15 +27,36 @@ from starlette.routing import BaseRoute
 
 from adapters.yueshengshi import protocol
 from adapters.yueshengshi.idp import IdentityPlatform, IdpSettings
-from gateway.actor import Actor, account_actor, person_actor
-from gateway.channels import Adapter, ChannelContext, Decoded, DemoKit
-from gateway.config import ChannelSettings, EnvSecret, HttpUrl, min_bytes
-from gateway.errors import ErrorCode, GatewayError
-from gateway.http_io import json_bytes, parse_json_object, read_body, request_id_for, set_outcome_headers
-from gateway.logs import get_logger
-from gateway.pipeline import Credential, Outcome, SessionRef
-from gateway.signing import check_timestamp, parse_timestamp, require_signature
-from gateway.uploads import SpooledUpload, parse_upload, spool_body
+from gateway import (
+    Actor,
+    Adapter,
+    ChannelContext,
+    ChannelSettings,
+    Credential,
+    Decoded,
+    DemoKit,
+    EnvSecret,
+    ErrorCode,
+    GatewayError,
+    HttpUrl,
+    Outcome,
+    SessionRef,
+    SpooledUpload,
+    account_actor,
+    check_timestamp,
+    get_logger,
+    json_bytes,
+    min_bytes,
+    parse_json_object,
+    parse_timestamp,
+    parse_upload,
+    person_actor,
+    read_body,
+    request_id_for,
+    require_signature,
+    set_outcome_headers,
+    spool_body,
+)
 
 _log = get_logger("court_gateway.channel.yueshengshi")
 UPLOAD_OPERATION = "uploads.create"

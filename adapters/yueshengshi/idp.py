@@ -29,7 +29,7 @@ from joserfc.jwk import KeySet
 from joserfc.jws import extract_compact
 
 from adapters.yueshengshi import protocol
-from gateway.errors import ErrorCode, GatewayError
+from gateway import ErrorCode, GatewayError
 
 ALGORITHMS = ["RS256"]
 REFETCH_INTERVAL_S = 60.0

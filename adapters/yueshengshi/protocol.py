@@ -27,10 +27,18 @@ from typing import Any, Literal
 
 from cryptography.hazmat.primitives import hashes
 
-from gateway.domain.id_numbers import is_valid_resident_id, normalise_id_number, normalise_mobile
-from gateway.errors import ErrorCode, FieldError, GatewayError
-from gateway.signing import Algorithm, hmac_digest
-from gateway.wire import error_details, json_result
+from gateway import (
+    Algorithm,
+    ErrorCode,
+    FieldError,
+    GatewayError,
+    error_details,
+    hmac_digest,
+    is_valid_resident_id,
+    json_result,
+    normalise_id_number,
+    normalise_mobile,
+)
 
 HEADER_APP = "x-dgi-req-app"
 HEADER_NONCE = "x-dgi-req-nonce"

@@ -35,7 +35,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from gateway.channels import DemoKit
+from gateway import DemoKit
 
 DEMO_APP_ID = "yss-gz-court"
 DEMO_CLIENT_ID = "gz-court"
