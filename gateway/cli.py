@@ -9,7 +9,35 @@ import sys
 from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
+
+COMMAND_GROUP = "court_gateway.commands"
+
+
+class Command(Protocol):
+    """A command another package adds to ``court-gateway`` (entry point group ``court_gateway.commands``).
+
+    ``demo``, ``reference-court``, ``verify-backend`` and ``verify-adapter`` arrive this way: they
+    need the reference court, which the gateway itself never imports.
+    """
+
+    name: str
+    help: str
+    description: str | None
+
+    def configure(self, parser: argparse.ArgumentParser) -> None: ...
+
+    def run(self, args: argparse.Namespace) -> int: ...
+
+
+def _plugins() -> dict[str, Command]:
+    found: dict[str, Command] = {}
+    for entry in sorted(metadata.entry_points(group=COMMAND_GROUP), key=lambda e: e.name):
+        command: Command = entry.load()
+        if command.name != entry.name:
+            raise RuntimeError(f"command entry point {entry.name!r} loads a command named {command.name!r}")
+        found[entry.name] = command
+    return found
 
 
 def _version() -> str:
@@ -31,11 +59,6 @@ def _parser() -> argparse.ArgumentParser:
                                      "for the courts of Guangzhou.")
     parser.add_argument("--version", action="version", version=f"court-gateway {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    demo = _command(commands, "demo", "everything on one machine: gateway, reference court, stand-ins",
-                    "Runs the gateway, the reference court and the channel-platform stand-ins on PORT, PORT+1 "
-                    "and PORT+2, and prints (and saves) the URLs, secrets and sample logins.")
-    demo.add_argument("--port", type=int, default=8080, help="the gateway's port (the court and stand-ins use the next two)")
 
     serve = _command(commands, "serve", "the production gateway")
     serve.add_argument("--config", type=Path, required=True, help="the config file (config/channels.yaml)")
@@ -65,26 +88,8 @@ def _parser() -> argparse.ArgumentParser:
     init.add_argument("--contact-phone", default=None,
                       help="mobile number for every escalation contact the config names (correct them per role later)")
 
-    court = _command(commands, "reference-court", "the reference court backend alone")
-    court.add_argument("--port", type=int, required=True, help="port to listen on")
-    court.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    court.add_argument("--data", type=Path, default=None, help="seed data file (default: the built-in demo data)")
-    court.add_argument("--gateway", default=None, help="the gateway's URL (JWKS for actor tokens, events)")
-
-    verify = _command(commands, "verify-backend", "run the court backend contract checks against a URL",
-                      "Signs actor tokens with a temporary key it publishes at http://127.0.0.1:JWKS_PORT/"
-                      ".well-known/jwks.json: the court under test must trust that JWKS for the duration (the "
-                      "reference court: start it with --gateway http://127.0.0.1:JWKS_PORT). The participant "
-                      "checks need a case of a test participant (--case-no, --name, --id-number).")
-    verify.add_argument("url", help="the court system's base_url")
-    verify.add_argument("--court", default=None,
-                        help="court code the backend serves (default: read from its health answer)")
-    verify.add_argument("--jwks-port", type=int, default=8765,
-                        help="port of the temporary JWKS the checks sign with (point the court at it)")
-    verify.add_argument("--case-no", default=None, help="a case of a test participant, for the participant checks")
-    verify.add_argument("--name", default=None, help="the test participant's name")
-    verify.add_argument("--id-number", default=None, help="the test participant's ID number")
-    verify.add_argument("--password", default=None, help="that case's query password (12368), for the password checks")
+    for plugin in _plugins().values():
+        plugin.configure(_command(commands, plugin.name, plugin.help, plugin.description))
     return parser
 
 
@@ -138,10 +143,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _main(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
-    if args.command == "demo":
-        from gateway.demo import main as demo_main
-
-        return demo_main(args.port)
     if args.command == "serve":
         from gateway.serve import serve
 
@@ -157,16 +158,8 @@ def _main(argv: Sequence[str] | None) -> int:
         return _config_schema()
     if args.command == "init-env":
         return _init_env(args.config, args.out, args.contact_phone)
-    if args.command == "reference-court":
-        from reference_court.app import run_reference_court
-
-        run_reference_court(args.port, args.data, args.gateway, host=args.host)
-        return 0
-    if args.command == "verify-backend":
-        from reference_court.verify import run_verify_backend_cli
-
-        return run_verify_backend_cli(args.url, args.court, args.jwks_port, case_no=args.case_no, name=args.name,
-                                      id_number=args.id_number, password=args.password)
+    if (plugin := _plugins().get(args.command)) is not None:
+        return plugin.run(args)
     return 2
 
 

@@ -15,9 +15,9 @@ from adapters.ivr12368 import ADAPTER
 from adapters.ivr12368.standins import sample_caller
 from gateway.app import GatewayHost, HostOptions
 from gateway.config import load_config
-from gateway.demo import plan_demo
 from reference_court.seed import DEMO_PASSWORDS
 from tests.support.stack import free_port, serving
+from workbench.demo import plan_demo
 
 
 def three_free_ports() -> int:

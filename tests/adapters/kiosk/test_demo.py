@@ -14,9 +14,9 @@ from starlette.applications import Starlette
 from adapters.kiosk import ADAPTER
 from adapters.kiosk.sign_request import main as sign_request
 from gateway.config import load_config
-from gateway.demo import plan_demo
 from reference_court.seed import DEMO_CASES, DEMO_PEOPLE
 from tests.support.stack import running_stack, serving
+from workbench.demo import plan_demo
 
 
 def test_the_demo_plan_enables_both_kiosk_channels_and_prints_their_keys() -> None:
