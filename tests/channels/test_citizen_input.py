@@ -20,11 +20,11 @@ import pytest
 
 from gateway.domain.id_numbers import resident_id_check_char
 from reference_court.seed import DEMO_CASES, DEMO_PEOPLE
-from tests.drivers.base import ChannelDriver, Person, Session
 from tests.drivers.suihaoban import SuihaobanDriver
 from tests.drivers.yueshengshi import YueshengshiDriver
 from tests.support.channel_stack import channel_stack
 from tests.support.stack import Stack
+from workbench.drivers import ChannelDriver, Person, Session
 
 TRIAL = DEMO_CASES["zhangwei_yue0106_trial"]  # （2026）粤0106民初22468号
 ZW = DEMO_PEOPLE["zhangwei"]

@@ -18,9 +18,9 @@ import pytest
 
 from reference_court.seed import DEMO_CASES, DEMO_PEOPLE
 from tests.drivers import installed_drivers
-from tests.drivers.base import ChannelDriver, Person
 from tests.support.channel_stack import channel_stack
 from tests.support.stack import Stack
+from workbench.drivers import ChannelDriver, Person
 
 CASE = DEMO_CASES["zhangwei_yue0106_trial"]
 ZHANG = Person(DEMO_PEOPLE["zhangwei"].name, DEMO_PEOPLE["zhangwei"].id_number,

@@ -11,8 +11,8 @@ import pytest
 from gateway.logs import STDOUT
 from reference_court.seed import DEMO_CASES, DEMO_PEOPLE
 from tests.drivers import installed_drivers
-from tests.drivers.base import Person
 from tests.support.channel_stack import channel_stack
+from workbench.drivers import Person
 
 CASE = DEMO_CASES["zhangwei_yue0106_trial"]
 PDF = b"%PDF-1.7\n%%EOF\n"

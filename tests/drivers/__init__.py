@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from gateway.channels import discover_adapters
-from tests.drivers.base import ChannelDriver
+from workbench.drivers import ChannelDriver
 
 
 def _factories() -> dict[str, list[Callable[[], ChannelDriver]]]:

@@ -32,7 +32,7 @@ import httpx
 
 from adapters.ivr12368.standins import channel_entry
 from gateway.domain.case_numbers import parse_case_number
-from tests.drivers.base import ChannelAnswer, ChannelDriver, Person, Session
+from workbench.drivers import ChannelAnswer, ChannelDriver, Person, Session
 
 TOKEN_ENV = "IVR_TOKEN"
 #: menu key of each operation the hotline offers

@@ -22,7 +22,7 @@ import httpx
 from adapters.kiosk.protocol import IDEMPOTENCY_FIELD
 from adapters.kiosk.sign_request import signed_headers
 from adapters.kiosk.standins import card_read
-from tests.drivers.base import ChannelAnswer, ChannelDriver, Person, Session
+from workbench.drivers import ChannelAnswer, ChannelDriver, Person, Session
 
 
 class KioskDriver(ChannelDriver):

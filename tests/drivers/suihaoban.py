@@ -20,7 +20,7 @@ from starlette.routing import BaseRoute
 
 from adapters.suihaoban import protocol
 from adapters.suihaoban.standins import CityUserCenter, TicketGrant
-from tests.drivers.base import ChannelAnswer, ChannelDriver, Person, Session
+from workbench.drivers import ChannelAnswer, ChannelDriver, Person, Session
 
 _LEVELS = {"L1": 1, "L2": 2, "L3": 3}
 

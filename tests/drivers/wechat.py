@@ -22,7 +22,7 @@ from starlette.routing import BaseRoute
 from adapters.wechat.demo import demo_templates
 from adapters.wechat.protocol import IDEMPOTENCY_FIELD, canonical_code
 from adapters.wechat.standins import DEMO_APP_ID, FakeRealname, FakeWeChat, channel_entry, stand_in_routes
-from tests.drivers.base import ChannelAnswer, ChannelDriver, Person, Session
+from workbench.drivers import ChannelAnswer, ChannelDriver, Person, Session
 
 SECRET_ENV = "WECHAT_APP_SECRET"
 #: face similarity the fake provider reports for each wanted assurance (threshold 80)

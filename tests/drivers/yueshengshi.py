@@ -18,7 +18,7 @@ from starlette.routing import BaseRoute
 
 from adapters.yueshengshi import protocol
 from adapters.yueshengshi.standins import Grant, ProvincialIdp
-from tests.drivers.base import ChannelAnswer, ChannelDriver, Person, Session
+from workbench.drivers import ChannelAnswer, ChannelDriver, Person, Session
 
 
 class YueshengshiDriver(ChannelDriver):

@@ -25,11 +25,11 @@ from gateway.sla.timers import timer_id
 from reference_court.events import encode_event, sign_event
 from reference_court.routing import court_slug
 from reference_court.seed import DEMO_CASES, DEMO_PEOPLE
-from tests.drivers.base import ChannelDriver, Person, Session
 from tests.drivers.wechat import WechatDriver
 from tests.drivers.yueshengshi import YueshengshiDriver
 from tests.support.channel_stack import channel_stack
 from tests.support.stack import RedisServer, Stack, serving
+from workbench.drivers import ChannelDriver, Person, Session
 
 COURT = "粤0106"
 ZW, WF, CZQ = (DEMO_PEOPLE[key] for key in ("zhangwei", "wangfang", "chenzhiqiang"))

@@ -16,9 +16,9 @@ import httpx
 import pytest
 
 from reference_court.seed import DEMO_PEOPLE
-from tests.drivers.base import Person
 from tests.drivers.kiosk import EfatingDriver
 from tests.reliability.support import ZW, Deployment, deployment, filing_args, metric, progress_path
+from workbench.drivers import Person
 
 pytestmark = pytest.mark.slow
 

@@ -14,10 +14,10 @@ import httpx
 import pytest
 
 from tests.drivers import installed_drivers
-from tests.drivers.base import ChannelDriver, Person
 from tests.reliability.support import ZW
 from tests.support.channel_stack import channel_stack
 from tests.support.stack import Stack
+from workbench.drivers import ChannelDriver, Person
 
 DRIVERS = installed_drivers(exclude=("ivr12368",))  # the hotline's menu has no consultation
 ZHANG = Person(ZW.name, ZW.id_number, phone=ZW.phone)

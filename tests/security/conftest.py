@@ -9,9 +9,9 @@ import httpx
 import pytest
 
 from tests.drivers import installed_drivers
-from tests.drivers.base import ChannelDriver
 from tests.support.channel_stack import channel_stack
 from tests.support.stack import Stack
+from workbench.drivers import ChannelDriver
 
 DRIVERS: list[ChannelDriver] = installed_drivers()
 

@@ -14,9 +14,9 @@ import httpx
 import pytest
 
 from reference_court.seed import DEMO_CASES, DEMO_PEOPLE
-from tests.drivers.base import ChannelAnswer, Person
 from tests.security.conftest import DRIVERS, driver
 from tests.support.stack import Stack
+from workbench.drivers import ChannelAnswer, Person
 
 SOMEONE_ELSES = DEMO_CASES["zhangwei_yue0106_trial"]
 MISSING = "（2026）粤0106民初99999998号"

@@ -12,10 +12,10 @@ from __future__ import annotations
 import httpx
 
 from reference_court.seed import DEMO_CASES, DEMO_PEOPLE
-from tests.drivers.base import Person
 from tests.drivers.wechat import WechatDriver
 from tests.resilience.test_state_outage import SwitchedState
 from tests.support.channel_stack import channel_stack
+from workbench.drivers import Person
 
 CASE = DEMO_CASES["zhangwei_yue0106_trial"]
 ZW = DEMO_PEOPLE["zhangwei"]

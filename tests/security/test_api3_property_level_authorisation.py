@@ -12,9 +12,9 @@ import httpx
 import pytest
 
 from reference_court.seed import DEMO_CASES, DEMO_PEOPLE
-from tests.drivers.base import Person
 from tests.security.conftest import DRIVERS, driver
 from tests.support.stack import Stack
+from workbench.drivers import Person
 
 CASE = DEMO_CASES["zhangwei_yue0106_trial"]
 ZW = DEMO_PEOPLE["zhangwei"]

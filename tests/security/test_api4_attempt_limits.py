@@ -16,11 +16,11 @@ import pytest
 
 from adapters.kiosk.standins import card_read
 from reference_court.seed import DEMO_PEOPLE
-from tests.drivers.base import Person
 from tests.drivers.kiosk import EfatingDriver
 from tests.drivers.wechat import WechatDriver, login_code_for
 from tests.support.channel_stack import channel_stack
 from tests.support.stack import Stack
+from workbench.drivers import Person
 
 WECHAT = WechatDriver(login_attempts_per_client="3/minute")
 EFATING = EfatingDriver(face_checks_per_device="4/minute", face_checks_per_card="2/hour")

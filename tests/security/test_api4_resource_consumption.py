@@ -26,13 +26,13 @@ from adapters.kiosk.sign_request import signed_headers
 from gateway.errors import ErrorCode, GatewayError
 from gateway.uploads import OFD_SCAN_ENTRIES, sniff
 from reference_court.seed import DEMO_PEOPLE
-from tests.drivers.base import Person
 from tests.drivers.kiosk import KioskDriver
 from tests.drivers.suihaoban import SuihaobanDriver
 from tests.drivers.yueshengshi import YueshengshiDriver
 from tests.security.conftest import DRIVERS, driver
 from tests.security.support import HEALTHZ_BOUND_S, many_entry_zip, ofd_package, probing_health
 from tests.support.stack import Stack
+from workbench.drivers import Person
 
 HOSTILE_ENTRIES = 200_000
 IN_PARALLEL = 2  # within gateway.uploads_per_client (2): a third would be RATE_LIMITED before any reading

@@ -17,10 +17,10 @@ import httpx
 import pytest
 
 from reference_court.seed import DEMO_PEOPLE
-from tests.drivers.base import Person
 from tests.drivers.kiosk import KioskDriver
 from tests.security.conftest import driver
 from tests.support.stack import Stack
+from workbench.drivers import Person
 
 COURT = "粤0106"
 ZW = DEMO_PEOPLE["zhangwei"]

@@ -13,9 +13,9 @@ import pytest
 
 from reference_court.seed import DEMO_CASES, DEMO_PEOPLE
 from tests.drivers import installed_drivers
-from tests.drivers.base import ChannelDriver, Person
 from tests.support.channel_stack import channel_stack
 from tests.support.stack import Stack
+from workbench.drivers import ChannelDriver, Person
 
 PER_PERSON = 4
 DRIVERS: list[ChannelDriver] = [d for d in installed_drivers() if d.adapter != "ivr12368"]

@@ -10,8 +10,8 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount
 
-from tests.drivers.base import ChannelDriver
 from tests.support.stack import Stack, free_port, running_stack, serving
+from workbench.drivers import ChannelDriver
 
 
 @contextlib.asynccontextmanager

@@ -9,8 +9,8 @@ import pytest
 
 from reference_court.seed import DEMO_CASES, DEMO_PEOPLE
 from tests.adapters.ivr12368.support import IvrStack, ivr_stack
-from tests.drivers.base import Person
 from tests.drivers.ivr12368 import LANDLINE, OFFERED_OPERATIONS
+from workbench.drivers import Person
 
 ZHANGWEI = Person(DEMO_PEOPLE["zhangwei"].name, DEMO_PEOPLE["zhangwei"].id_number, phone=DEMO_PEOPLE["zhangwei"].phone)
 WANGFANG = Person(DEMO_PEOPLE["wangfang"].name, DEMO_PEOPLE["wangfang"].id_number)

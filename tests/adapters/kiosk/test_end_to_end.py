@@ -22,9 +22,9 @@ from adapters.kiosk.sign_request import signed_headers
 from adapters.kiosk.standins import card_read
 from gateway.state.memory import MemoryState
 from reference_court.seed import DEMO_CASES, DEMO_PEOPLE
-from tests.drivers.base import ChannelAnswer, Person, Session
 from tests.drivers.kiosk import EfatingDriver, KioskDriver, YuezhizhuDriver
 from tests.support.stack import RedisServer, Stack, running_stack, serving
+from workbench.drivers import ChannelAnswer, Person, Session
 
 ZHANG = DEMO_PEOPLE["zhangwei"]
 ZHANGWEI = Person(ZHANG.name, ZHANG.id_number, phone=ZHANG.phone)

@@ -18,9 +18,9 @@ import pytest
 
 from reference_court.seed import DEMO_CASES, DEMO_PEOPLE, DemoPerson
 from tests.adapters.suihaoban.support import PDF, shb_stack
-from tests.drivers.base import ChannelAnswer, Person, Session
 from tests.drivers.suihaoban import SuihaobanDriver, answer_of
 from tests.support.stack import RedisServer, Stack, free_port
+from workbench.drivers import ChannelAnswer, Person, Session
 
 ZW = DEMO_PEOPLE["zhangwei"]
 WF = DEMO_PEOPLE["wangfang"]

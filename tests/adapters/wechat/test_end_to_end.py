@@ -30,9 +30,9 @@ from gateway.errors import CODES, ErrorCode, GatewayError
 from gateway.logs import configure_logging, get_logger
 from gateway.tokens import SessionTokens
 from reference_court.seed import DEMO_CASES, DEMO_PEOPLE
-from tests.drivers.base import Person
 from tests.drivers.wechat import SECRET_ENV, WechatDriver, answer_of
 from tests.support.stack import RedisServer, Stack, free_port, running_stack, serving
+from workbench.drivers import Person
 
 ZHANGWEI = Person(DEMO_PEOPLE["zhangwei"].name, DEMO_PEOPLE["zhangwei"].id_number)
 WANGFANG = Person(DEMO_PEOPLE["wangfang"].name, DEMO_PEOPLE["wangfang"].id_number)

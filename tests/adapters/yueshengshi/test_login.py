@@ -20,9 +20,9 @@ from joserfc.jwk import RSAKey
 from adapters.yueshengshi.standins import Grant, ProvincialIdp
 from reference_court.seed import DEMO_CASES, DEMO_PEOPLE
 from tests.adapters.yueshengshi.support import FakeClock, yss_stack
-from tests.drivers.base import ChannelAnswer, Person
 from tests.drivers.yueshengshi import YueshengshiDriver
 from tests.support.stack import Stack, free_port
+from workbench.drivers import ChannelAnswer, Person
 
 ZW = DEMO_PEOPLE["zhangwei"]
 ZHANGWEI = Person(ZW.name, ZW.id_number, phone=ZW.phone)

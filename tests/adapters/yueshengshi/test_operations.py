@@ -17,9 +17,9 @@ import pytest
 
 from reference_court.seed import DEMO_CASES, DEMO_PEOPLE, DemoPerson
 from tests.adapters.yueshengshi.support import PDF, yss_stack
-from tests.drivers.base import ChannelAnswer, Person, Session
 from tests.drivers.yueshengshi import YueshengshiDriver, answer_of
 from tests.support.stack import RedisServer, Stack
+from workbench.drivers import ChannelAnswer, Person, Session
 
 ZW = DEMO_PEOPLE["zhangwei"]
 WF = DEMO_PEOPLE["wangfang"]

@@ -1,4 +1,8 @@
-"""The driver interface the shared channel tests run against."""
+"""The test driver interface: how a check signs a person in and calls one operation through a channel.
+
+Every adapter brings one (entry point group ``court_gateway.adapter_drivers``); the shared channel
+suites and ``court-gateway verify-adapter`` run over every installed driver.
+"""
 
 from __future__ import annotations
 
