@@ -11,8 +11,8 @@ keys                       tag                    why
 ``rl:a:<channel>:{a:S}``   the actor (pseudonym   the hot-path script reads an actor's limiter,
 ``acc:{a:S}:<digest>``     ``S``)                 session and participant cache together; actors
 ``sess:{a:S}:<sid>``                              spread over the whole cluster
-``rl:c:<channel>``         none (own slot)        one shared counter per channel; on a cluster the
-                                                  hot path runs one script per slot, at once
+``rl:c:<channel>``         none (own slot)        one shared counter per channel; on a cluster each
+                                                  process takes it in blocks (gateway/state/leases.py)
 ``{w}idem:``, ``{w}own:``  ``w``                  a queued write is one MULTI with its idempotency,
 ``{w}delivery:``,                                 delivery and own records (outbox, settle, dead
 ``{w}outbox:<court>``                             letter); writes are few beside reads

@@ -7,8 +7,8 @@ is what the serving connections see; while Redis is down, commands fail at
 once (no waiting on a hung server) until the background probe finds it again.
 
 On a cluster, keys carry the hash tags of :mod:`gateway.state.layout`; the hot
-path runs one script per hash slot it touches, all at once (usually two: the
-channel's counter and the actor's keys).
+path runs one script per hash slot it touches, all at once: usually one, the
+actor's, because the channel's counter is taken in blocks (:mod:`gateway.state.leases`).
 
 Durable records (idempotency, outbox, SLA timers) need Redis with AOF
 persistence and ``maxmemory-policy noeviction``; see docs/deployment.md.
@@ -41,6 +41,8 @@ from gateway.state.base import (
 from gateway.state.batching import CommandBatcher
 from gateway.state.connection import Client, StateSettings, build_client
 from gateway.state.health import REDIS_FAILURES, StateHealth
+from gateway.state.layout import hash_tag
+from gateway.state.leases import Leases, lease_size
 
 T = TypeVar("T")
 _log = get_logger("court_gateway.state")
@@ -51,8 +53,11 @@ FOLLOW_EVERY_S = 0.5
 PROBE_KEY = "probe:state"
 
 # KEYS: rate keys..., fetch keys..., touch keys...
-# ARGV: n_rate, n_fetch, n_touch, then (count, period_ms) per rate key, then ttl_ms per touch key.
+# ARGV: n_rate, n_fetch, n_touch, then (count, period_ms, want) per rate key, then ttl_ms per touch key.
 # GCRA on Redis's own clock so every instance agrees; nothing is consumed unless every check passes.
+# ``want`` is the tokens asked (1, or a lease block: gateway/state/leases.py); up to that many are
+# taken, so a block near the limit is what is left. Each rate row: allowed, limit, remaining,
+# reset_ms, retry_ms, taken.
 _HOT_PATH = """
 local n_rate, n_fetch, n_touch = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local t = redis.call('TIME')
@@ -61,20 +66,23 @@ local rate = {}
 local all_ok = 1
 local new_tats = {}
 for i = 1, n_rate do
-  local count = tonumber(ARGV[3 + 2 * i - 1])
-  local period = tonumber(ARGV[3 + 2 * i])
+  local count = tonumber(ARGV[3 + 3 * i - 2])
+  local period = tonumber(ARGV[3 + 3 * i - 1])
+  local want = tonumber(ARGV[3 + 3 * i])
   local interval = period / count
   local tat = tonumber(redis.call('GET', KEYS[i]) or now)
   if tat < now then tat = now end
-  local new_tat = tat + interval
-  local wait = new_tat - now - period
-  if wait > 0 then
+  local free = math.floor((period - (tat - now)) / interval)
+  local take = math.min(want, free)
+  if take < 1 then
     all_ok = 0
-    rate[#rate + 1] = {0, count, math.floor(math.max(0, period - (tat - now)) / interval), tat - now, wait}
+    rate[#rate + 1] = {0, count, math.max(0, free), tat - now, tat + interval - now - period, 0}
+    new_tats[i] = {tat, period}
   else
-    rate[#rate + 1] = {1, count, math.floor((period - (new_tat - now)) / interval), new_tat - now, 0}
+    local new_tat = tat + take * interval
+    rate[#rate + 1] = {1, count, math.floor((period - (new_tat - now)) / interval), new_tat - now, 0, take}
+    new_tats[i] = {new_tat, period}
   end
-  new_tats[i] = {new_tat, period}
 end
 if all_ok == 1 then
   for i = 1, n_rate do
@@ -85,13 +93,13 @@ local values = {}
 for i = 1, n_fetch do
   values[i] = redis.call('GET', KEYS[n_rate + i]) or false
 end
-local argv_touch = 3 + 2 * n_rate
+local argv_touch = 3 + 3 * n_rate
 for i = 1, n_touch do
   redis.call('PEXPIRE', KEYS[n_rate + n_fetch + i], tonumber(ARGV[argv_touch + i]), 'XX')
 end
 local rate_flat = {}
 for i = 1, #rate do
-  for j = 1, 5 do rate_flat[#rate_flat + 1] = tostring(rate[i][j]) end
+  for j = 1, 6 do rate_flat[#rate_flat + 1] = tostring(rate[i][j]) end
 end
 return {rate_flat, values}
 """
@@ -156,13 +164,16 @@ CLAIM_DUE = LuaScript(_CLAIM_DUE)
 
 
 class RedisState(StateStore):
-    def __init__(self, settings: StateSettings | str, password: str | None = None) -> None:
+    def __init__(self, settings: StateSettings | str, password: str | None = None, *,
+                 leases: Leases | None = None) -> None:
         self.settings = settings if isinstance(settings, StateSettings) else StateSettings(settings, password=password)
         self.url = self.settings.url
         self._redis = build_client(self.settings)
         self._cluster = isinstance(self._redis, RedisCluster)
         #: per-request commands of one loop turn share a pipeline (per node, on a cluster)
         self._batcher = CommandBatcher(self._redis)
+        #: blocks of shared limiters' tokens this process holds (cluster only: gateway/state/leases.py)
+        self._leases = leases or Leases()
         self._send: Callable[..., Awaitable[Any]] = self._batcher.send
         self.health = StateHealth(self.settings.topology, self._probe)
         #: with Sentinel, a task that asks the sentinels for the primary (see _follow_primary)
@@ -241,29 +252,37 @@ class RedisState(StateStore):
     ) -> HotPath:
         if not self._cluster:
             rate_flat, values = await self._script(HOT_PATH, *_hot_path_call(checks, fetch, touch))
-            return HotPath(tightest(_decisions(rate_flat)), [v if v else None for v in values])
+            return HotPath(tightest([d for d, _ in _decisions(rate_flat)]), [v if v else None for v in values])
         return await self._hot_path_by_slot(checks, fetch, touch)
 
     async def _hot_path_by_slot(
         self, checks: Sequence[RateCheck], fetch: Sequence[str], touch: Sequence[tuple[str, float]]
     ) -> HotPath:
         """One script per hash slot, sent at once; results put back in the order asked. Each slot's
-        limiters consume only if all of that slot's checks pass (docs/deployment.md, Cluster)."""
+        limiters consume only if all of that slot's checks pass (docs/deployment.md, Cluster). A
+        shared limiter with a live lease is answered here and sends nothing (gateway/state/leases.py)."""
+        decisions: list[RateDecision] = []
         slots: dict[int, tuple[list[RateCheck], list[int], list[tuple[str, float]]]] = {}
         for check in checks:
-            slots.setdefault(key_slot(check.key.encode()), ([], [], []))[0].append(check)
+            if _leasable(check) and (leased := self._leases.spend(check)) is not None:
+                decisions.append(leased)
+            else:
+                slots.setdefault(key_slot(check.key.encode()), ([], [], []))[0].append(check)
         for index, key in enumerate(fetch):
             slots.setdefault(key_slot(key.encode()), ([], [], []))[1].append(index)
         for key, ttl in touch:
             slots.setdefault(key_slot(key.encode()), ([], [], []))[2].append((key, ttl))
         groups = list(slots.values())
         answers = await asyncio.gather(*(
-            self._script(HOT_PATH, *_hot_path_call(group_checks, [fetch[i] for i in indexes], group_touch))
+            self._script(HOT_PATH, *_hot_path_call(group_checks, [fetch[i] for i in indexes], group_touch,
+                                                   [_want(check) for check in group_checks]))
             for group_checks, indexes, group_touch in groups))
-        decisions: list[RateDecision] = []
         values: list[bytes | None] = [None] * len(fetch)
-        for (_, indexes, _), (rate_flat, fetched) in zip(groups, answers, strict=True):
-            decisions += _decisions(rate_flat)
+        for (group_checks, indexes, _), (rate_flat, fetched) in zip(groups, answers, strict=True):
+            for check, (decision, taken) in zip(group_checks, _decisions(rate_flat), strict=True):
+                if _leasable(check):
+                    self._leases.keep(check, taken, decision)
+                decisions.append(decision)
             for index, value in zip(indexes, fetched, strict=True):
                 values[index] = value or None
         return HotPath(tightest(decisions), values)
@@ -365,24 +384,34 @@ class RedisState(StateStore):
         await self._redis.aclose()
 
 
-def _hot_path_call(checks: Sequence[RateCheck], fetch: Sequence[str],
-                   touch: Sequence[tuple[str, float]]) -> tuple[list[str], list[int | float]]:
+def _hot_path_call(checks: Sequence[RateCheck], fetch: Sequence[str], touch: Sequence[tuple[str, float]],
+                   wants: Sequence[int] = ()) -> tuple[list[str], list[int | float]]:
     keys = [c.key for c in checks] + list(fetch) + [k for k, _ in touch]
     args: list[int | float] = [len(checks), len(fetch), len(touch)]
-    for check in checks:
-        args += [check.count, check.period_s * 1000]
+    for index, check in enumerate(checks):
+        args += [check.count, check.period_s * 1000, wants[index] if wants else 1]
     args += [ceil_ms(ttl) for _, ttl in touch]
     return keys, args
 
 
-def _decisions(rate_flat: Sequence[bytes]) -> list[RateDecision]:
+def _leasable(check: RateCheck) -> bool:
+    """A limiter shared by every actor (no hash tag): on a cluster it lives in a slot of its own."""
+    return hash_tag(check.key) == check.key
+
+
+def _want(check: RateCheck) -> int:
+    return lease_size(check) if _leasable(check) else 1
+
+
+def _decisions(rate_flat: Sequence[bytes]) -> list[tuple[RateDecision, int]]:
+    """Each limiter's decision and the tokens the script took for it."""
     return [
-        RateDecision(
+        (RateDecision(
             allowed=rate_flat[i] == b"1",
             limit=int(rate_flat[i + 1]),
             remaining=int(float(rate_flat[i + 2])),
             reset_s=float(rate_flat[i + 3]) / 1000,
             retry_after_s=float(rate_flat[i + 4]) / 1000,
-        )
-        for i in range(0, len(rate_flat), 5)
+        ), int(float(rate_flat[i + 5])))
+        for i in range(0, len(rate_flat), 6)
     ]
