@@ -23,6 +23,11 @@ from typing import Any
 
 import yaml
 
+# Re-exported for older callers (tests name them here); new code imports them from demo_data.
+from demo_data import DEMO_CASES as DEMO_CASES  # noqa: PLC0414
+from demo_data import DEMO_PASSWORDS as DEMO_PASSWORDS  # noqa: PLC0414
+from demo_data import DEMO_PEOPLE as DEMO_PEOPLE  # noqa: PLC0414
+from demo_data import DemoPerson as DemoPerson  # noqa: PLC0414
 from gateway.domain.case_numbers import CaseNumberError, parse_case_number
 from gateway.domain.courts import GUANGZHOU_COURTS
 from gateway.domain.id_numbers import (
@@ -186,58 +191,6 @@ class SeedData:
     courts: dict[str, CourtSeed]
     people: dict[str, Person]
     source: str
-
-
-# --- demo identities (the default data file uses exactly these) ---------------------------------
-
-
-@dataclass(frozen=True)
-class DemoPerson:
-    key: str
-    name: str
-    id_type: str
-    id_number: str
-    phone: str
-    note: str
-
-
-DEMO_PEOPLE: dict[str, DemoPerson] = {
-    "zhangwei": DemoPerson("zhangwei", "张伟", "ID_CARD", "440106199001011235", "13631415926",
-                           "party at 粤01, 粤0106, 粤0192 and (as legal representative) 粤73"),
-    "wangfang": DemoPerson("wangfang", "王芳", "ID_CARD", "440104199203152244", "13711112222",
-                           "real-name verified but a party in no case: every case lookup is NOT_FOUND"),
-    "chenzhiqiang": DemoPerson("chenzhiqiang", "陈志强", "ID_CARD", "440105197809233513", "13922334455",
-                               "lawyer (执业证号 14401201010587316), agent of 张伟 in his 粤0106 and 粤01 cases"),
-    "chenjing": DemoPerson("chenjing", "陈静", "ID_CARD", "440111198802081627", "13560708090",
-                           "plaintiff in the legacy case at 粤01 and a labour case at 粤0111"),
-    "liuyang": DemoPerson("liuyang", "刘洋", "ID_CARD", "440102198506124016", "13800001111",
-                          "defendant against 张伟 in the judged loan case at 粤0106"),
-}
-
-DEMO_CASES: dict[str, str] = {
-    "zhangwei_yue0106_trial": "（2026）粤0106民初22468号",  # online hearing ahead, a fee to pay
-    "zhangwei_yue0106_judged": "（2026）粤0106民初18803号",  # judgment served 3 days before load: appealable
-    "zhangwei_yue0106_appealed": "（2025）粤0106民初30512号",
-    "zhangwei_yue01_appeal": "（2026）粤01民终21837号",
-    "zhangwei_yue0192_online": "（2026）粤0192民初31506号",
-    "zhangwei_yue0192_effective": "（2025）粤0192民初47210号",  # effective judgment: certificates, enforcement
-    "zhangwei_yue73_trademark": "（2026）粤73知民初1024号",  # 张伟 as legal representative
-    "chenjing_yue01_legacy": "（2014）穗中法民一初字第4713号",
-    "chenjing_yue0111_labour": "（2026）粤0111民初11042号",
-}
-
-#: case query passwords (12368 hotline) of the demo people: password -> (court, case number, person key)
-DEMO_PASSWORDS: dict[str, tuple[str, str, str]] = {
-    "260615": ("粤0106", "（2026）粤0106民初22468号", "zhangwei"),
-    "618803": ("粤0106", "（2026）粤0106民初18803号", "zhangwei"),
-    "305120": ("粤0106", "（2025）粤0106民初30512号", "zhangwei"),
-    "318506": ("粤0192", "（2026）粤0192民初31506号", "zhangwei"),
-    "472101": ("粤0192", "（2025）粤0192民初47210号", "zhangwei"),
-    "218370": ("粤01", "（2026）粤01民终21837号", "zhangwei"),
-    "730124": ("粤73", "（2026）粤73知民初1024号", "zhangwei"),
-    "471300": ("粤01", "（2014）穗中法民一初字第4713号", "chenjing"),
-    "110420": ("粤0111", "（2026）粤0111民初11042号", "chenjing"),
-}
 
 
 # --- loading ------------------------------------------------------------------------------------

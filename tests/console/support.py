@@ -14,8 +14,9 @@ import httpx
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
-from gateway.console.idp_standin import DemoIdentityProvider
+from demo_data import DEMO_PEOPLE
 from tests.support.stack import Stack, free_port, running_stack, serving
+from workbench.idp_standin import DemoIdentityProvider
 
 
 @dataclass
@@ -67,8 +68,6 @@ FILING_COURT = "粤0106"
 
 
 def filing(court: str = FILING_COURT) -> dict[str, Any]:
-    from reference_court.seed import DEMO_PEOPLE
-
     zhang, liu = DEMO_PEOPLE["zhangwei"], DEMO_PEOPLE["liuyang"]
     return {"court": court, "case_type": "民初", "cause": "民间借贷纠纷",
             "plaintiffs": [{"kind": "person", "name": zhang.name, "id_type": "ID_CARD", "id_number": zhang.id_number}],
