@@ -88,17 +88,23 @@ async def court_fault(console: ConsoleStack, court: str | None, mode: str) -> No
         answer.raise_for_status()
 
 
-async def dead_letter(console: ConsoleStack, court: str = FILING_COURT, key: str = "dead-1") -> str:
-    """A filing the court could not take, set aside as a dead letter the way the deliverer does after
-    its last strike (the stack runs no deliverer, so nothing else takes the entry); its delivery id."""
+async def queued_write(console: ConsoleStack, court: str = FILING_COURT, key: str = "queued-1") -> str:
+    """A filing the court could not take (it answered 503), so the gateway queued it; its delivery id."""
     await court_fault(console, court, "unavailable_503")
     queued = await file_one(console, court, key)
     await court_fault(console, court, "ok")
     assert queued.status_code == 202, queued.text
+    return str(queued.json()["delivery_id"])
+
+
+async def dead_letter(console: ConsoleStack, court: str = FILING_COURT, key: str = "dead-1") -> str:
+    """A filing the court could not take, set aside as a dead letter the way the deliverer does after
+    its last strike (the stack runs no deliverer, so nothing else takes the entry); its delivery id."""
+    delivery_id = await queued_write(console, court, key)
     runtime = console.stack.host.runtime
     assert runtime is not None and runtime.gateway.pipeline.outbox is not None
     outbox = runtime.gateway.pipeline.outbox
     entries = await outbox.read_new([court], "test-consumer", 10, 0)
     assert len(entries) == 1
     await outbox.dead_letter(entries[0], "court answered 500", [])
-    return str(queued.json()["delivery_id"])
+    return delivery_id
