@@ -52,6 +52,8 @@ def _normalise_amount(value: Any) -> Any:
         amount = Decimal(text)
     except InvalidOperation:
         raise ValueError("amount must be a decimal string such as \"50000.00\"") from None
+    if amount.is_finite() and amount >= 10**15:  # before quantize, which cannot hold more than 28 digits
+        raise ValueError("amount is too large")
     if not amount.is_finite() or amount < 0 or amount != amount.quantize(Decimal("0.01")):
         raise ValueError("amount must be a non-negative number of yuan with at most two decimals")
     return f"{amount:.2f}"

@@ -28,8 +28,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
-from gateway.domain.courts import court_env_suffix
 from reference_court.auth import JwksDocument, JwksSource, TokenVerifier
+from reference_court.contract.courts import env_name_part
 from reference_court.court import CourtService
 from reference_court.events import EventSender
 from reference_court.faults import FaultMiddleware, FaultTable
@@ -175,7 +175,7 @@ def create_reference_court(
 def event_secrets_from_env(codes: list[str], environ: Mapping[str, str] | None = None) -> dict[str, str]:
     """``COURT_YUE0106_EVENT_SECRET`` and friends, for the courts that have one set."""
     env = os.environ if environ is None else environ
-    found = {code: env.get(f"COURT_{court_env_suffix(code)}_EVENT_SECRET", "") for code in codes}
+    found = {code: env.get(f"COURT_{env_name_part(code)}_EVENT_SECRET", "") for code in codes}
     return {code: secret for code, secret in found.items() if secret}
 
 

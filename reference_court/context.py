@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from gateway.domain.case_numbers import CaseNumber, CaseNumberError, parse_case_number
-from gateway.models import DocumentRef
 from reference_court import timeutil
 from reference_court.auth import Actor
+from reference_court.contract.case_numbers import CaseNo, NotACaseNumber, read_case_no
+from reference_court.contract.shapes import DocumentRef
 from reference_court.problems import CourtError, not_found, validation_failed
 from reference_court.seed import Case, Party
 from reference_court.store import Application, CourtState, Filing, Item, Upload
@@ -32,10 +32,10 @@ class Outcome:
     status: int | None = None
 
 
-def parse_number(text: str, field_name: str = "case_no") -> CaseNumber:
+def parse_number(text: str, field_name: str = "case_no") -> CaseNo:
     try:
-        return parse_case_number(text)
-    except CaseNumberError:
+        return read_case_no(text)
+    except NotACaseNumber:
         raise validation_failed(field_name, "案号格式不正确，请按“（2024）粤0106民初88号”的格式填写。",
                                 "INVALID_CASE_NUMBER") from None
 

@@ -1,8 +1,8 @@
 """One court's HTTP surface: the canonical routes path for path, plus access, password check, health.
 
 Every request goes the same way: verify the actor token, (for writes) look up
-the ``Idempotency-Key``, parse the arguments with the gateway's own argument
-models, run the handler, store a successful write's answer under its key. The
+the ``Idempotency-Key``, parse the arguments with the court's own models of
+the contract (reference_court/contract/), run the handler, store a successful write's answer under its key. The
 handler and the store run without an await in between, so a redelivery racing
 the first delivery finds the stored answer instead of making a second record.
 """
@@ -21,12 +21,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from gateway import models as m
-from gateway.catalog import OPERATIONS, Operation
 from reference_court import timeutil
 from reference_court.auth import TokenVerifier
 from reference_court.context import OpContext, Outcome, parse_number
-from reference_court.handlers import GATEWAY_ONLY, HANDLERS
+from reference_court.contract import routes
+from reference_court.contract import shapes as m
+from reference_court.handlers import HANDLERS
 from reference_court.handlers.cases import PasswordArgs
 from reference_court.handlers.filings import MAX_UPLOAD, UploadInput
 from reference_court.journal import note_actor
@@ -49,8 +49,8 @@ class Spec:
     success_status: int = 200
 
     @classmethod
-    def of(cls, op: Operation) -> Spec:
-        return cls(op.id, op.method, op.path, op.args, op.is_write, op.success_status)
+    def of(cls, route: routes.Route) -> Spec:
+        return cls(route.id, route.method, route.path, route.args, route.write, route.success_status)
 
 
 EXTRA_SPECS = (
@@ -60,7 +60,7 @@ EXTRA_SPECS = (
 
 
 def specs() -> list[Spec]:
-    return [Spec.of(op) for op in OPERATIONS if op.id not in GATEWAY_ONLY] + list(EXTRA_SPECS)
+    return [Spec.of(route) for route in routes.ROUTES] + list(EXTRA_SPECS)
 
 
 def _json(body: Any) -> bytes:

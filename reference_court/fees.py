@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from gateway.models import FeeArgs
+from reference_court.contract.shapes import FeeArgs
 from reference_court.problems import validation_failed
 
 CENT = Decimal("0.01")

@@ -20,8 +20,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from gateway.domain.case_numbers import CaseNumberError, parse_case_number
 from reference_court import timeutil
+from reference_court.contract.case_numbers import NotACaseNumber, read_case_no
 from reference_court.court import CourtService, validation_error
 from reference_court.events import Emitted, EventSender
 from reference_court.faults import FaultTable, parse_fault
@@ -220,8 +220,8 @@ class Hooks:
 
     def _case(self, court: CourtService, case_no: str) -> Case:
         try:
-            number = parse_case_number(case_no)
-        except CaseNumberError:
+            number = read_case_no(case_no)
+        except NotACaseNumber:
             raise validation_failed("case_no", "not a case number", "INVALID_CASE_NUMBER") from None
         case = court.state.cases.get(number.text)
         if case is None:

@@ -23,15 +23,15 @@ from typing import Any
 
 import yaml
 
-from gateway.domain.case_numbers import CaseNumberError, parse_case_number
-from gateway.domain.courts import GUANGZHOU_COURTS
-from gateway.domain.id_numbers import (
-    check_id_number,
-    is_valid_resident_id,
-    normalise_mobile,
-    uscc_checksum_ok,
-)
+# Re-exported for older callers (tests name them here); new code imports them from demo_data.
+from demo_data import DEMO_CASES as DEMO_CASES  # noqa: PLC0414
+from demo_data import DEMO_PASSWORDS as DEMO_PASSWORDS  # noqa: PLC0414
+from demo_data import DEMO_PEOPLE as DEMO_PEOPLE  # noqa: PLC0414
+from demo_data import DemoPerson as DemoPerson  # noqa: PLC0414
 from reference_court import timeutil
+from reference_court.contract.case_numbers import NotACaseNumber, read_case_no
+from reference_court.contract.courts import COURT_NAMES
+from reference_court.contract.id_numbers import is_resident_id, mobile_number, problem_with, uscc_check_ok
 
 ROLES: dict[str, str] = {
     "plaintiff": "原告",
@@ -188,58 +188,6 @@ class SeedData:
     source: str
 
 
-# --- demo identities (the default data file uses exactly these) ---------------------------------
-
-
-@dataclass(frozen=True)
-class DemoPerson:
-    key: str
-    name: str
-    id_type: str
-    id_number: str
-    phone: str
-    note: str
-
-
-DEMO_PEOPLE: dict[str, DemoPerson] = {
-    "zhangwei": DemoPerson("zhangwei", "张伟", "ID_CARD", "440106199001011235", "13631415926",
-                           "party at 粤01, 粤0106, 粤0192 and (as legal representative) 粤73"),
-    "wangfang": DemoPerson("wangfang", "王芳", "ID_CARD", "440104199203152244", "13711112222",
-                           "real-name verified but a party in no case: every case lookup is NOT_FOUND"),
-    "chenzhiqiang": DemoPerson("chenzhiqiang", "陈志强", "ID_CARD", "440105197809233513", "13922334455",
-                               "lawyer (执业证号 14401201010587316), agent of 张伟 in his 粤0106 and 粤01 cases"),
-    "chenjing": DemoPerson("chenjing", "陈静", "ID_CARD", "440111198802081627", "13560708090",
-                           "plaintiff in the legacy case at 粤01 and a labour case at 粤0111"),
-    "liuyang": DemoPerson("liuyang", "刘洋", "ID_CARD", "440102198506124016", "13800001111",
-                          "defendant against 张伟 in the judged loan case at 粤0106"),
-}
-
-DEMO_CASES: dict[str, str] = {
-    "zhangwei_yue0106_trial": "（2026）粤0106民初22468号",  # online hearing ahead, a fee to pay
-    "zhangwei_yue0106_judged": "（2026）粤0106民初18803号",  # judgment served 3 days before load: appealable
-    "zhangwei_yue0106_appealed": "（2025）粤0106民初30512号",
-    "zhangwei_yue01_appeal": "（2026）粤01民终21837号",
-    "zhangwei_yue0192_online": "（2026）粤0192民初31506号",
-    "zhangwei_yue0192_effective": "（2025）粤0192民初47210号",  # effective judgment: certificates, enforcement
-    "zhangwei_yue73_trademark": "（2026）粤73知民初1024号",  # 张伟 as legal representative
-    "chenjing_yue01_legacy": "（2014）穗中法民一初字第4713号",
-    "chenjing_yue0111_labour": "（2026）粤0111民初11042号",
-}
-
-#: case query passwords (12368 hotline) of the demo people: password -> (court, case number, person key)
-DEMO_PASSWORDS: dict[str, tuple[str, str, str]] = {
-    "260615": ("粤0106", "（2026）粤0106民初22468号", "zhangwei"),
-    "618803": ("粤0106", "（2026）粤0106民初18803号", "zhangwei"),
-    "305120": ("粤0106", "（2025）粤0106民初30512号", "zhangwei"),
-    "318506": ("粤0192", "（2026）粤0192民初31506号", "zhangwei"),
-    "472101": ("粤0192", "（2025）粤0192民初47210号", "zhangwei"),
-    "218370": ("粤01", "（2026）粤01民终21837号", "zhangwei"),
-    "730124": ("粤73", "（2026）粤73知民初1024号", "zhangwei"),
-    "471300": ("粤01", "（2014）穗中法民一初字第4713号", "chenjing"),
-    "110420": ("粤0111", "（2026）粤0111民初11042号", "chenjing"),
-}
-
-
 # --- loading ------------------------------------------------------------------------------------
 
 
@@ -313,13 +261,13 @@ class _Reader:
 
 
 def _check_id(reader: _Reader, id_type: str, id_number: str, where: str) -> None:
-    if id_type == "ID_CARD" and not is_valid_resident_id(id_number):
+    if id_type == "ID_CARD" and not is_resident_id(id_number):
         raise reader.fail(f"{where}.id_number", "fails the GB 11643 check")
-    if id_type == "USCC" and not uscc_checksum_ok(id_number):
+    if id_type == "USCC" and not uscc_check_ok(id_number):
         raise reader.fail(f"{where}.id_number", "fails the GB 32100 check")
     if id_type == "PASSPORT" and not _OTHER_ID.match(id_number):
         raise reader.fail(f"{where}.id_number", "expected 5-20 letters or digits")
-    if id_type in ("HMT_PERMIT", "FOREIGN_PR") and check_id_number(id_type, id_number).problem is not None:
+    if id_type in ("HMT_PERMIT", "FOREIGN_PR") and problem_with(id_type, id_number) is not None:
         raise reader.fail(f"{where}.id_number", "not a number of this document type (DOMAIN.md section 3)")
 
 
@@ -328,7 +276,7 @@ def _person(reader: _Reader, obj: dict[str, Any], where: str) -> Person:
     id_number = reader.text(obj, "id_number", where).upper()
     _check_id(reader, id_type, id_number, where)
     phone = reader.optional(obj, "phone", where)
-    if phone is not None and normalise_mobile(phone) is None:
+    if phone is not None and mobile_number(phone) is None:
         raise reader.fail(f"{where}.phone", "not a mainland mobile number")
     license_no = reader.optional(obj, "license_no", where)
     if license_no is not None and not re.fullmatch(r"\d{17}", license_no):
@@ -429,8 +377,8 @@ def _judgment(reader: _Reader, value: Any, where: str) -> Judgment | None:
 def _case_number(reader: _Reader, obj: dict[str, Any], court: str, where: str) -> tuple[str, str | None]:
     text = reader.text(obj, "case_no", where)
     try:
-        number = parse_case_number(text)
-    except CaseNumberError:
+        number = read_case_no(text)
+    except NotACaseNumber:
         raise reader.fail(f"{where}.case_no", f"'{text}' is not a case number") from None
     if number.court is not None and number.court != court:
         raise reader.fail(f"{where}.case_no", f"belongs to {number.court}, not {court}")
@@ -485,9 +433,9 @@ def _check_unique(reader: _Reader, court: str, cases: list[Case]) -> None:
 def _court(reader: _Reader, code: str, value: Any, people: dict[str, Person]) -> CourtSeed:
     where = f"courts.{code}"
     obj = reader.mapping(value or {}, where)
-    if code not in GUANGZHOU_COURTS and not _COURT_CODE.match(code):
+    if code not in COURT_NAMES and not _COURT_CODE.match(code):
         raise reader.fail(where, "not a court code such as 粤0106")
-    name = reader.optional(obj, "name", where) or GUANGZHOU_COURTS.get(code)
+    name = reader.optional(obj, "name", where) or COURT_NAMES.get(code)
     if name is None:
         raise reader.fail(f"{where}.name", "a court outside DOMAIN.md section 1 needs a name")
     cases = [_case(reader, c, code, f"{where}.cases[{i}]", people)
@@ -505,7 +453,7 @@ def parse_seed(document: Any, source: str = "<seed>", today: date | None = None)
     people = _people(reader, root.get("people"))
     raw_courts = reader.mapping(root.get("courts") or {}, "courts")
     courts = {code: _court(reader, code, value, people) for code, value in raw_courts.items()}
-    for code, name in GUANGZHOU_COURTS.items():
+    for code, name in COURT_NAMES.items():
         courts.setdefault(code, CourtSeed(code, name, ()))
     return SeedData(courts, people, source)
 

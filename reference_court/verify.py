@@ -40,9 +40,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from gateway.domain.case_numbers import normalise, parse_case_number
-from gateway.domain.id_numbers import resident_id_check_char
-from gateway.models import ProgressResult
+from reference_court.contract.case_numbers import canonical_case_no, read_case_no
+from reference_court.contract.id_numbers import gb11643_check_char
+from reference_court.contract.shapes import Progress
 from reference_court.serving import serve_in_loop
 
 Status = Literal["pass", "fail", "skip"]
@@ -103,7 +103,7 @@ def mint_actor_token(key: ECKey, audience: str, *, sub: str, name: str | None = 
 def random_resident_id() -> str:
     """A valid GB 11643 number nobody in a test data set is likely to have."""
     first = f"110105{random.randint(1950, 1999)}0{random.randint(1, 9)}1{random.randint(0, 9)}{random.randint(100, 999)}"
-    return first + resident_id_check_char(first)
+    return first + gb11643_check_char(first)
 
 
 # --- response checks -----------------------------------------------------------------------
@@ -137,7 +137,7 @@ def problem_issue(response: httpx.Response, status: int, code: str | None) -> st
 
 def progress_issue(body: Any, case_no: str) -> str | None:
     try:
-        progress = ProgressResult.model_validate(body)
+        progress = Progress.model_validate(body)
     except ValidationError as exc:
         first = exc.errors()[0]
         return f"progress shape: {'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
@@ -161,7 +161,7 @@ class Checker:
         self.base = base_url.rstrip("/")
         self.key = key
         self.participant = participant
-        self.case_no = normalise(case_no) if case_no else None
+        self.case_no = canonical_case_no(case_no) if case_no else None
         self.court = ""
         self.stranger = Participant("核验测试", random_resident_id())
 
@@ -288,7 +288,7 @@ class Checker:
                                       headers=self.headers())
 
     def _serial(self) -> str:
-        return str(parse_case_number(self.sample_case()).sequence)
+        return str(read_case_no(self.sample_case()).sequence)
 
     async def password_needs_serial(self) -> CheckResult:
         response = await self._verify_password({"password": f"{random.randint(0, 999_999):06d}",

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import random
 import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.support.demo import running_demo
 
 ROOT = Path(__file__).resolve().parent.parent
 CASE = "（2026）粤0106民初22468号"
@@ -32,48 +29,16 @@ class Demo:
 
 @pytest.fixture(scope="module")
 def demo() -> Iterator[Demo]:
-    port = three_free_ports()
-    process = subprocess.Popen([sys.executable, "-m", "gateway.cli", "demo", "--port", str(port)], cwd=ROOT,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=dict(os.environ))
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            if httpx.get(url + "/healthz").status_code == 200:
+    with running_demo(stderr=subprocess.PIPE) as running:
+        process = running.process
+        assert process.stderr is not None
+        lines = []
+        for line in process.stderr:  # the banner follows the start; its file's path is the last line
+            lines.append(line)
+            if line.startswith("This banner is also in "):
                 break
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    else:
-        process.kill()
-        raise AssertionError("demo did not start: " + (process.stderr.read() if process.stderr else ""))
-    assert process.stderr is not None
-    lines = []
-    for line in process.stderr:  # the banner follows the start; its file's path is the last line
-        lines.append(line)
-        if line.startswith("This banner is also in "):
-            break
-    path = Path(lines[-1].removeprefix("This banner is also in ").split(" (")[0].strip())
-    yield Demo(url, process, "".join(lines), path)
-    process.send_signal(signal.SIGINT)
-    try:
-        process.wait(15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-
-
-def three_free_ports() -> int:
-    """A base port whose next two are free too, below the kernel's ephemeral range (32768 and up),
-    so no outgoing connection can take one of them between this check and the demo's bind."""
-    while True:
-        base = random.randrange(20000, 32000)
-        try:
-            with contextlib.ExitStack() as stack:
-                for port in (base, base + 1, base + 2):
-                    sock = stack.enter_context(socket.socket())
-                    sock.bind(("127.0.0.1", port))
-            return base
-        except OSError:
-            continue
+        path = Path(lines[-1].removeprefix("This banner is also in ").split(" (")[0].strip())
+        yield Demo(running.url, process, "".join(lines), path)
 
 
 def test_the_public_tour(demo: Demo) -> None:

@@ -30,7 +30,6 @@ from starlette.staticfiles import StaticFiles
 from gateway.app import GatewayHost, HostOptions
 from gateway.channels import Adapter, DemoKit, discover_adapters
 from gateway.config import load_config
-from gateway.console.idp_standin import DemoIdentityProvider
 from gateway.console.pages import STATIC_DIR
 from gateway.console.simulator import simulator_routes
 from gateway.domain.courts import GUANGZHOU_COURTS, court_env_suffix
@@ -38,6 +37,7 @@ from gateway.http_limits import HeadLimitedProtocol
 from gateway.logs import configure_logging
 from gateway.notify.standin import SmsStandIn
 from gateway.tokens import generate_ec_pem
+from workbench.idp_standin import DemoIdentityProvider
 
 
 @dataclass

@@ -12,7 +12,7 @@ import httpx
 
 from gateway import Action, Control, PanelView
 
-CALLER = "13631415926"  # the demo citizen 张伟's phone (reference_court/seed.py)
+CALLER = "13631415926"  # the demo citizen 张伟's phone (demo_data)
 KEYS = {"star": "*", "hash": "#", **{str(d): str(d) for d in range(10)}}
 
 

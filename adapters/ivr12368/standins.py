@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from demo_data import DEMO_PASSWORDS, DEMO_PEOPLE
 from gateway import DemoKit
 
 TOKEN_ENV = "IVR_TOKEN"
@@ -33,8 +34,6 @@ class SampleCaller:
 def sample_caller() -> SampleCaller:
     """A demo person with a case query password for a case whose number carries its court code."""
     from gateway import parse_case_number
-    from reference_court.seed import DEMO_PASSWORDS, DEMO_PEOPLE
-
     for password, (court, case_no, person_key) in DEMO_PASSWORDS.items():
         if court in case_no:
             person = DEMO_PEOPLE[person_key]

@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from demo_data import DEMO_PEOPLE
 from gateway import DemoKit
 
 #: the demo terminals: (channel, profile, device id, location, environment variable of its key)
@@ -64,8 +65,6 @@ def card_read(name: str, id_number: str, *, phone: str | None = None, today: dat
 
 def sample_card(kind: str | None = None) -> dict[str, Any]:
     """张伟, a party in several demo cases; ``kind`` picks a refusal to try."""
-    from reference_court.seed import DEMO_PEOPLE
-
     person = DEMO_PEOPLE["zhangwei"]
     if kind == "expired":
         return card_read(person.name, person.id_number, expired=True)

@@ -1,8 +1,8 @@
 """A stand-in for the city user center, for ``court-gateway demo`` and the tests.
 
 ``POST /api/ticket/verify {"ticket"}`` answers as the real user center does.
-Demo tickets name the demo people of the reference court
-(reference_court.seed.DEMO_PEOPLE)::
+Demo tickets name the demo people
+(``demo_data.DEMO_PEOPLE``)::
 
     shb-demo-zhangwei       张伟, real-name verified (realNameLevel 2)
     shb-demo-zhangwei-l3    张伟 after a face check (realNameLevel 3)
@@ -26,6 +26,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from demo_data import DEMO_CASES, DEMO_PEOPLE
 from gateway import DemoKit
 
 DEMO_APP_ID = "shb-gz-court"
@@ -52,8 +53,6 @@ class TicketGrant:
 
 
 def demo_tickets() -> dict[str, TicketGrant]:
-    from reference_court.seed import DEMO_PEOPLE
-
     tickets = {DEMO_L1_TICKET: TicketGrant(1, "et-demo-l1", mobile="13600000002")}
     for key, person in DEMO_PEOPLE.items():
         openid = "et-demo-" + key
@@ -96,9 +95,7 @@ class CityUserCenter:
 
 
 def sample_case() -> str:
-    """A demo case of 张伟's, for the printed sample lines (the demo data lives with the reference court)."""
-    from reference_court.seed import DEMO_CASES
-
+    """A demo case of 张伟's, for the printed sample lines."""
     return DEMO_CASES["zhangwei_yue0106_trial"]
 
 

@@ -36,7 +36,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from adapters.wechat.protocol import FIELD_LIMITS, TEMPLATE_KEY
-from reference_court.seed import DEMO_PEOPLE
+from demo_data import DEMO_PEOPLE
 
 WECHAT_PREFIX = "/wx"
 REALNAME_PREFIX = "/realname"

@@ -4,7 +4,7 @@ It behaves like the real platform as far as the gateway can tell: a real RSA
 key, a JWKS with ``kid``, an OAuth token endpoint that checks the client's
 credentials and answers ``invalid_grant`` for codes it does not know, and
 RS256 id_tokens whose issuer is the platform's base URL. Demo codes name the
-demo people of the reference court (reference_court.seed.DEMO_PEOPLE)::
+demo people of ``demo_data.DEMO_PEOPLE``::
 
     yss-demo-zhangwei       张伟, real-name verified (L2)
     yss-demo-zhangwei-l3    张伟 after a live face check (L3)
@@ -35,6 +35,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from demo_data import DEMO_CASES, DEMO_PEOPLE
 from gateway import DemoKit
 
 DEMO_APP_ID = "yss-gz-court"
@@ -69,8 +70,6 @@ def _new_key() -> tuple[str, RSAKey]:
 
 
 def demo_grants() -> dict[str, Grant]:
-    from reference_court.seed import DEMO_PEOPLE
-
     grants = {DEMO_L1_CODE: Grant("L1", "yss-account-l1-demo", phone="13600000001")}
     for key, person in DEMO_PEOPLE.items():
         sub = "yss-" + key
@@ -156,9 +155,7 @@ def _oauth_error(error: str, description: str, status: int) -> Response:
 
 
 def sample_case() -> str:
-    """A demo case of 张伟's, for the printed sample lines (the demo data lives with the reference court)."""
-    from reference_court.seed import DEMO_CASES
-
+    """A demo case of 张伟's, for the printed sample lines."""
     return DEMO_CASES["zhangwei_yue0106_trial"]
 
 

@@ -126,12 +126,13 @@ class Console:
         if court is None:
             return not_found(request)
         queued = await views.backlogs(self.runtime, [court])
+        pending = await views.pending_writes(self.runtime, court)
         letters = await views.dead_letters(self.runtime, {court})
         self.audit(request, session, "console.deliveries", court)
         notice = {"again": "已重新投递", "gone": "该死信已不存在（可能已被他人重新投递）"}.get(
             request.query_params.get("done", ""))
-        return self._page("deliveries.html", session, court=court, queued=queued.get(court, 0), letters=letters,
-                          notice=notice)
+        return self._page("deliveries.html", session, court=court, queued=queued.get(court, 0), pending=pending,
+                          letters=letters, notice=notice)
 
     async def redeliver(self, request: Request, session: ConsoleSession) -> Response:
         form = await request.form()

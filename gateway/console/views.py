@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 ROLE_LABELS = {"handler": "承办人", "division_head": "庭长", "vice_president": "分管副院长", "president": "院长"}
 READ_LIMIT = 20_000  # open timers one board view reads at most, as the JSON board does
 DEAD_LETTERS_SHOWN = 200
+PENDING_SHOWN = 50  # the oldest queued writes a deliveries page lists (the count above it is exact)
 HEALTH_TIMEOUT_NOTE = "无应答"
 
 
@@ -120,6 +121,47 @@ class DeadLetter:
     delivery_id: str
     reason: str
     at: str
+
+
+STATUS_LABELS = {"queued": "等待投递", "delivering": "投递中"}
+
+
+@dataclass(frozen=True)
+class PendingRow:
+    """One queued write on the deliveries page: no person, no arguments (gateway/resilience/outbox.py)."""
+
+    delivery_id: str
+    operation: str
+    channel: str
+    queued_at: str
+    age: str
+    status: str
+    attempts: int
+
+
+def age_text(seconds: float) -> str:
+    """How long a write has waited, in the words a duty officer reads at a glance."""
+    minutes = int(seconds // 60)
+    if minutes < 1:
+        return "不到1分钟"
+    if minutes < 60:
+        return f"{minutes}分钟"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours}小时{minutes}分钟"
+    days, hours = divmod(hours, 24)
+    return f"{days}天{hours}小时"
+
+
+async def pending_writes(runtime: Runtime, court: str, now: float | None = None) -> list[PendingRow]:
+    """The court's oldest queued writes, oldest first."""
+    outbox = runtime.gateway.pipeline.outbox
+    if outbox is None:
+        return []
+    moment = time.time() if now is None else now
+    return [PendingRow(p.delivery_id, p.operation, p.channel, local_time(p.queued_at), age_text(p.age_s(moment)),
+                       STATUS_LABELS.get(p.status, p.status), p.attempts)
+            for p in await outbox.pending(court, PENDING_SHOWN)]
 
 
 async def backlogs(runtime: Runtime, courts: list[str]) -> dict[str, int]:

@@ -65,6 +65,9 @@ DELIVERY_TTL_S = 30 * 24 * 3600
 #: dead letters kept for operators, oldest first out beyond this many
 DEAD_LETTER_MAXLEN = 100_000
 
+#: the console's listing of queued writes shows at most this many per court (oldest first)
+PENDING_LISTED_MAX = 100
+
 #: key, value, expiry in seconds: a record written in the same transaction as a queue change
 Record = tuple[str, bytes, float | None]
 
@@ -183,6 +186,31 @@ class DeliveryRecord:
         return cls(write.delivery_id, write.operation, write.court, "queued", attempts, 0, write.queued_at)
 
 
+@dataclass(frozen=True)
+class PendingWrite:
+    """A queued write as court staff and operators see it: what, where, since when, how often tried.
+
+    Never who or with what arguments: the actor and the body stay in the queue entry.
+    """
+
+    delivery_id: str
+    court: str
+    operation: str
+    channel: str
+    queued_at: float
+    status: str  # queued | delivering (from the delivery record; "queued" if it has none yet)
+    attempts: int
+
+    def age_s(self, now: float) -> float:
+        return max(0.0, now - self.queued_at)
+
+
+def _pending_write(write: QueuedWrite, raw_record: bytes | None) -> PendingWrite:
+    record = DeliveryRecord.loads(raw_record) if raw_record else DeliveryRecord.fresh(write)
+    return PendingWrite(write.delivery_id, write.court, write.operation, write.channel, write.queued_at,
+                        record.status, record.attempts)
+
+
 def public_view(raw: bytes) -> dict[str, Any]:
     data = orjson.loads(raw)
     return {name: data[name] for name in PUBLIC_FIELDS if name in data}
@@ -192,6 +220,11 @@ def public_view(raw: bytes) -> dict[str, Any]:
 
 
 class Outbox(ABC):
+    @property
+    @abstractmethod
+    def state(self) -> StateStore:
+        """The state store this outbox lives in (its delivery records are there too)."""
+
     @abstractmethod
     async def prepare(self, courts: Sequence[str]) -> None:
         """Make sure every court's stream and consumer group exist (idempotent)."""
@@ -223,6 +256,17 @@ class Outbox(ABC):
     @abstractmethod
     async def backlog(self, court: str) -> int:
         """Entries of this court not yet settled (waiting or being delivered)."""
+
+    @abstractmethod
+    async def oldest(self, court: str, count: int) -> list[Entry]:
+        """This court's ``count`` oldest unsettled entries (waiting or being delivered), without taking them."""
+
+    async def pending(self, court: str, count: int = 20) -> list[PendingWrite]:
+        """The oldest queued writes of a court (at most ``PENDING_LISTED_MAX``), each with its delivery
+        record's status and attempts: one range read and one multi-get, however long the queue."""
+        writes = [e.write for e in await self.oldest(court, max(0, min(count, PENDING_LISTED_MAX))) if e.write]
+        records = await self.state.get_many([delivery_key(w.delivery_id) for w in writes]) if writes else []
+        return [_pending_write(write, raw) for write, raw in zip(writes, records, strict=True)]
 
     @abstractmethod
     async def dead_letters(self, count: int = 100) -> list[dict[str, Any]]:
@@ -267,6 +311,10 @@ class RedisOutbox(Outbox):
         self._state = state
         self._redis = state.client
         self._claim_cursor: dict[str, str] = {}
+
+    @property
+    def state(self) -> StateStore:
+        return self._state
 
     async def prepare(self, courts: Sequence[str]) -> None:
         for court in courts:
@@ -339,6 +387,11 @@ class RedisOutbox(Outbox):
 
     async def backlog(self, court: str) -> int:
         return int(await self._call(lambda: self._redis.xlen(stream_key(court))))
+
+    async def oldest(self, court: str, count: int) -> list[Entry]:
+        if count <= 0:
+            return []
+        return _entries(court, await self._call(lambda: self._redis.xrange(stream_key(court), count=count)))
 
     async def dead_letters(self, count: int = 100) -> list[dict[str, Any]]:
         items = await self._call(lambda: self._redis.xrange(DEAD_LETTER_STREAM, count=count))
@@ -451,6 +504,10 @@ class MemoryOutbox(Outbox):
         self._ids = itertools.count(1)
         self._arrived = asyncio.Event()
 
+    @property
+    def state(self) -> StateStore:
+        return self._state
+
     def _stream(self, court: str) -> _Stream:
         return self._streams.setdefault(court, _Stream())
 
@@ -521,6 +578,10 @@ class MemoryOutbox(Outbox):
 
     async def backlog(self, court: str) -> int:
         return len(self._stream(court).entries)
+
+    async def oldest(self, court: str, count: int) -> list[Entry]:
+        ids = list(itertools.islice(self._stream(court).entries, max(0, count)))
+        return [self._entry(court, entry_id) for entry_id in ids]
 
     async def dead_letters(self, count: int = 100) -> list[dict[str, Any]]:
         return self._dead[:count]

@@ -11,9 +11,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from gateway import models as m
 from reference_court import timeutil
 from reference_court.context import OpContext, Outcome, page, parse_number
+from reference_court.contract import shapes as m
 from reference_court.problems import CourtError, validation_failed
 from reference_court.seed import Case, Judgment, Node
 from reference_court.store import APPLICATION_KINDS, APPLICATION_LABELS, Application, Owner, flow_of

@@ -13,10 +13,10 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from gateway import models as m
-from gateway.domain.case_numbers import parse_case_number
 from reference_court import timeutil
 from reference_court.context import OpContext, Outcome, page
+from reference_court.contract import shapes as m
+from reference_court.contract.case_numbers import read_case_no
 from reference_court.problems import CourtError, conflict, not_found
 from reference_court.seed import STAGES, Case, Fee, Hearing, Party
 from reference_court.store import Item, Owner
@@ -96,7 +96,7 @@ def verify_password(ctx: OpContext, args: PasswordArgs) -> Outcome:
     opens only the case whose serial number the caller keyed (CONTRACTS.md section 5)."""
     serial = int(args.serial)
     for case in ctx.state.cases.values():
-        if parse_case_number(case.case_no).sequence != serial:
+        if read_case_no(case.case_no).sequence != serial:
             continue
         for party in case.parties:
             if party.password == args.password and not party.left:

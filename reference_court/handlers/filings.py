@@ -10,9 +10,9 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from gateway import models as m
-from gateway.domain.case_numbers import KNOWN_TYPE_CODES
 from reference_court.context import OpContext, Outcome, page
+from reference_court.contract import shapes as m
+from reference_court.contract.case_numbers import TYPE_CODES
 from reference_court.problems import CourtError, conflict, validation_failed
 from reference_court.store import FILING_CANCELLABLE, FILING_LABELS, Filing, Owner, Upload
 
@@ -52,7 +52,7 @@ def uploads_create(ctx: OpContext, upload: UploadInput) -> Outcome:
 
 
 def _type_known(case_type: str) -> bool:
-    return case_type in KNOWN_TYPE_CODES or (case_type.startswith("知") and case_type[1:] in KNOWN_TYPE_CODES)
+    return case_type in TYPE_CODES or (case_type.startswith("知") and case_type[1:] in TYPE_CODES)
 
 
 def _check_filer(ctx: OpContext, args: m.FilingArgs) -> None:

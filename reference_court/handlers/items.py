@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import time, timedelta
 from typing import Any
 
-from gateway import models as m
 from reference_court import timeutil
 from reference_court.context import OpContext, Outcome, parse_number
+from reference_court.contract import shapes as m
 from reference_court.problems import validation_failed
 from reference_court.store import Item, Owner
 

@@ -6,9 +6,9 @@ from urllib.parse import quote
 
 from starlette.responses import Response
 
-from gateway import models as m
 from reference_court import templates
 from reference_court.context import OpContext, Outcome
+from reference_court.contract import shapes as m
 from reference_court.fees import calculate_fees
 from reference_court.problems import not_found
 

@@ -5,17 +5,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.async_api import Page, async_playwright
 
+from tests.support.demo import running_demo
 from tests.support.redis_servers import without_faked_clock
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,27 +57,6 @@ async def sign_in_as(page: Page, gateway_url: str, person: str) -> None:
 
 @contextlib.contextmanager
 def demo_process() -> Iterator[str]:
-    """`court-gateway demo` as a newcomer runs it, on three free ports; yields the gateway URL."""
-    from tests.test_demo import three_free_ports
-
-    port = three_free_ports()
-    process = subprocess.Popen([sys.executable, "-m", "gateway.cli", "demo", "--port", str(port)], cwd=ROOT,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ))
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(url + "/healthz").status_code == 200:
-                    break
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError("demo did not start")
-            time.sleep(0.2)
-        yield url
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
+    """`court-gateway demo` as a newcomer runs it; yields the gateway URL."""
+    with running_demo() as demo:
+        yield demo.url

@@ -14,8 +14,9 @@ import httpx
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
-from gateway.console.idp_standin import DemoIdentityProvider
+from demo_data import DEMO_PEOPLE
 from tests.support.stack import Stack, free_port, running_stack, serving
+from workbench.idp_standin import DemoIdentityProvider
 
 
 @dataclass
@@ -67,8 +68,6 @@ FILING_COURT = "粤0106"
 
 
 def filing(court: str = FILING_COURT) -> dict[str, Any]:
-    from reference_court.seed import DEMO_PEOPLE
-
     zhang, liu = DEMO_PEOPLE["zhangwei"], DEMO_PEOPLE["liuyang"]
     return {"court": court, "case_type": "民初", "cause": "民间借贷纠纷",
             "plaintiffs": [{"kind": "person", "name": zhang.name, "id_type": "ID_CARD", "id_number": zhang.id_number}],
@@ -89,17 +88,23 @@ async def court_fault(console: ConsoleStack, court: str | None, mode: str) -> No
         answer.raise_for_status()
 
 
-async def dead_letter(console: ConsoleStack, court: str = FILING_COURT, key: str = "dead-1") -> str:
-    """A filing the court could not take, set aside as a dead letter the way the deliverer does after
-    its last strike (the stack runs no deliverer, so nothing else takes the entry); its delivery id."""
+async def queued_write(console: ConsoleStack, court: str = FILING_COURT, key: str = "queued-1") -> str:
+    """A filing the court could not take (it answered 503), so the gateway queued it; its delivery id."""
     await court_fault(console, court, "unavailable_503")
     queued = await file_one(console, court, key)
     await court_fault(console, court, "ok")
     assert queued.status_code == 202, queued.text
+    return str(queued.json()["delivery_id"])
+
+
+async def dead_letter(console: ConsoleStack, court: str = FILING_COURT, key: str = "dead-1") -> str:
+    """A filing the court could not take, set aside as a dead letter the way the deliverer does after
+    its last strike (the stack runs no deliverer, so nothing else takes the entry); its delivery id."""
+    delivery_id = await queued_write(console, court, key)
     runtime = console.stack.host.runtime
     assert runtime is not None and runtime.gateway.pipeline.outbox is not None
     outbox = runtime.gateway.pipeline.outbox
     entries = await outbox.read_new([court], "test-consumer", 10, 0)
     assert len(entries) == 1
     await outbox.dead_letter(entries[0], "court answered 500", [])
-    return str(queued.json()["delivery_id"])
+    return delivery_id

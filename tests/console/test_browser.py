@@ -14,12 +14,13 @@ import pytest
 import time_machine
 from playwright.async_api import Page, expect
 
+from gateway.app import Runtime
 from gateway.background import JobRunner
 from gateway.resilience.deliverer import Deliverer, DeliverySettings
 from gateway.resilience.outbox import delivery_key
 from gateway.sla.engine import SlaEngine
 from tests.console.browser import browser_page, demo_process, screenshot, sign_in_as
-from tests.console.support import ConsoleStack, console_stack, dead_letter, file_one
+from tests.console.support import ConsoleStack, console_stack, dead_letter, file_one, queued_write
 
 COURT = "粤0106"
 
@@ -37,6 +38,7 @@ async def test_staff_sign_in_see_their_overdue_filing_only_and_deliver_a_dead_le
         own = (await file_one(console, COURT, "own")).json()["filing_id"]
         other = (await file_one(console, "粤01", "other")).json()["filing_id"]
         delivery_id = await dead_letter(console, COURT, "dead")
+        queued_id = await queued_write(console, COURT, "waiting")
         staff = {"Authorization": f"Bearer {console.idp.mint('staff-tianhe')}"}
         async with httpx.AsyncClient(timeout=20) as client:
             board = (await client.get(console.url + "/api/v1/admin/sla", headers=staff)).json()
@@ -66,9 +68,16 @@ async def test_staff_sign_in_see_their_overdue_filing_only_and_deliver_a_dead_le
                 assert await page.evaluate("document.documentElement.scrollWidth") <= 390
                 await page.set_viewport_size({"width": 1100, "height": 900})
                 await page.get_by_role("link", name="待投递与死信").click()
+                waiting = page.locator("#pending-writes tbody tr")
+                await expect(waiting).to_have_count(1)
+                await expect(waiting).to_contain_text(queued_id)
+                await expect(waiting).to_contain_text("等待投递")
                 await page.get_by_role("button", name=f"重新投递 {delivery_id}").click()
                 await expect(page.get_by_role("status")).to_contain_text("已重新投递")
-                await expect(page.locator("main")).not_to_contain_text(delivery_id)
+                # Off the dead letters, back on the court's queue: it waits there with the other one.
+                await expect(page.get_by_role("button", name=f"重新投递 {delivery_id}")).to_have_count(0)
+                await expect(waiting).to_have_count(2)
+                await expect(page.locator("#pending-writes tbody tr", has_text=delivery_id)).to_contain_text("0 次")
                 await screenshot(page, "console-deliveries")
         deliverer = Deliverer(runtime.gateway.pipeline, [COURT], settings=DeliverySettings(block_s=0.1))
         stop = asyncio.Event()
@@ -78,9 +87,16 @@ async def test_staff_sign_in_see_their_overdue_filing_only_and_deliver_a_dead_le
                 raw = await runtime.gateway.state.get(delivery_key(delivery_id))
                 return raw is not None and b'"delivered"' in raw
             await poll(delivered)
+            await poll(lambda: nothing_waits(runtime))
         finally:
             stop.set()
             await asyncio.wait_for(task, 10)
+
+
+async def nothing_waits(runtime: Runtime) -> bool:
+    outbox = runtime.gateway.pipeline.outbox
+    assert outbox is not None
+    return await outbox.backlog(COURT) == 0
 
 
 async def first_rung_fired(console: ConsoleStack, filing_id: str) -> bool:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from gateway.models import FeeArgs
+from reference_court.contract.shapes import FeeArgs
 from reference_court.fees import calculate_fees
 from tests.reference_court.conftest import RefCourt, problem
 

@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 import yaml
 
+from demo_data import DEMO_CASES, DEMO_PASSWORDS, DEMO_PEOPLE
 from gateway.domain.case_numbers import parse_case_number
 from gateway.domain.courts import GUANGZHOU_COURTS
 from gateway.domain.id_numbers import is_valid_resident_id, uscc_checksum_ok
-from reference_court import DEMO_CASES, DEMO_PASSWORDS, DEMO_PEOPLE, default_seed, demo_summary, load_seed
+from reference_court import default_seed, demo_summary, load_seed
 from reference_court.seed import STAGES, SeedError, cases_of, parse_seed
 
 

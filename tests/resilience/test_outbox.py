@@ -12,6 +12,7 @@ import orjson
 import pytest
 
 from gateway.resilience.outbox import (
+    PENDING_LISTED_MAX,
     DeliveryRecord,
     MemoryOutbox,
     Outbox,
@@ -144,3 +145,35 @@ def test_the_in_memory_queue_belongs_to_its_state_store() -> None:
     state = MemoryState()
     assert open_outbox(state) is open_outbox(state)
     assert open_outbox(state) is not open_outbox(MemoryState())
+
+
+async def test_the_pending_listing_shows_the_oldest_writes_with_their_tries_and_nothing_personal(box: Box) -> None:
+    writes = [write(box.court, queued_at=1_000.0 + n, operation=f"op.{n}") for n in range(4)]
+    for queued in writes:
+        await box.outbox.enqueue(queued, [DeliveryRecord.fresh(queued).record()])
+    [held] = await box.outbox.read_new([box.court], "worker-a", 1, 0.1)  # the oldest is being delivered
+    trying = DeliveryRecord.fresh(writes[0], attempts=3)
+    trying.status = "delivering"
+    await box.state.set(*trying.record())
+
+    listed = await box.outbox.pending(box.court, 3)
+    assert [(p.delivery_id, p.operation, p.status, p.attempts) for p in listed] == [
+        (writes[0].delivery_id, "op.0", "delivering", 3),
+        (writes[1].delivery_id, "op.1", "queued", 0),
+        (writes[2].delivery_id, "op.2", "queued", 0)]
+    assert {(p.court, p.channel) for p in listed} == {(box.court, "wechat")}
+    assert listed[1].age_s(now=1_061.0) == 60.0 and listed[1].age_s(now=0.0) == 0.0
+    shown = repr(listed)
+    assert "p_1" not in shown and "民间借贷纠纷" not in shown and "k" * 64 not in shown  # no actor, body or key
+
+    await box.outbox.settle(held, [])
+    assert [p.delivery_id for p in await box.outbox.pending(box.court, 10)] == [w.delivery_id for w in writes[1:]]
+    assert await box.outbox.pending(box.court, 0) == []
+    assert await box.outbox.pending("测" + secrets.token_hex(4)) == []  # a court with nothing queued
+
+
+async def test_the_pending_listing_is_bounded(box: Box) -> None:
+    for _ in range(PENDING_LISTED_MAX + 5):
+        await box.outbox.enqueue(write(box.court), [])
+    assert len(await box.outbox.pending(box.court, 10_000)) == PENDING_LISTED_MAX
+    assert await box.outbox.backlog(box.court) == PENDING_LISTED_MAX + 5

@@ -7,14 +7,10 @@ a per-request timeout and an overall one; scripts/test runs it with the rest of 
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
-import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,8 +19,8 @@ import pytest
 
 from gateway.catalog import OPERATIONS
 from reference_court.seed import DEMO_PEOPLE
+from tests.support.demo import running_demo
 from tests.support.stack import running_stack
-from tests.test_demo import three_free_ports
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES_PER_OPERATION = 8
@@ -34,28 +30,8 @@ ZW = DEMO_PEOPLE["zhangwei"]
 
 @pytest.fixture(scope="module")
 def demo_url() -> Iterator[str]:
-    port = three_free_ports()
-    with tempfile.TemporaryFile() as output:
-        process = subprocess.Popen([sys.executable, "-m", "gateway.cli", "demo", "--port", str(port)], cwd=ROOT,
-                                   stdout=output, stderr=subprocess.STDOUT, env=dict(os.environ))
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None and time.monotonic() < deadline, "the demo did not start"
-            try:
-                if httpx.get(url + "/healthz").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        try:
-            yield url
-        finally:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(5)
+    with running_demo() as demo:
+        yield demo.url
 
 
 def test_the_openapi_document_lists_exactly_the_routes_that_exist(demo_url: str) -> None:

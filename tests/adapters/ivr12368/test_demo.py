@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import shlex
-import socket
 import tempfile
 from pathlib import Path
 
@@ -16,23 +14,9 @@ from adapters.ivr12368.standins import sample_caller
 from gateway.app import GatewayHost, HostOptions
 from gateway.config import load_config
 from reference_court.seed import DEMO_PASSWORDS
-from tests.support.stack import free_port, serving
+from tests.support.demo import three_free_ports
+from tests.support.stack import serving
 from workbench.demo import plan_demo
-
-
-def three_free_ports() -> int:
-    """A port with the next two free as well: the demo puts the court and the stand-ins there."""
-    for _ in range(50):
-        port = free_port()
-        with contextlib.ExitStack() as stack:
-            try:
-                for offset in (1, 2):
-                    sock = stack.enter_context(socket.socket())
-                    sock.bind(("127.0.0.1", port + offset))
-            except OSError:
-                continue
-        return port
-    raise RuntimeError("no three consecutive free ports")
 
 
 def test_the_sample_caller_is_a_seeded_password_of_a_modern_case() -> None:

@@ -22,8 +22,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from demo_data import DEMO_PEOPLE, DEMO_STAFF, DemoStaff
 from gateway.console.render import page
-from reference_court.seed import DEMO_PEOPLE
 
 AUDIENCE = "court-gateway"
 TOKEN_TTL_S = 3600
@@ -37,17 +37,18 @@ class DemoIdentity:
     claims: dict[str, Any]
 
 
+def _staff_identity(staff: DemoStaff, operator_role: str) -> DemoIdentity:
+    if staff.court is None:
+        return DemoIdentity(staff.key, staff.label, {"name": staff.name, "roles": [operator_role]})
+    return DemoIdentity(staff.key, staff.label, {"name": staff.name, "roles": ["court_staff"], "court": staff.court})
+
+
 def demo_identities(operator_role: str = "gateway_operator") -> dict[str, DemoIdentity]:
     zhang = DEMO_PEOPLE["zhangwei"]
-    people = [
-        DemoIdentity("staff-tianhe", "李敏（天河区人民法院 立案庭）",
-                     {"name": "李敏", "roles": ["court_staff"], "court": "粤0106"}),
-        DemoIdentity("staff-zhongyuan", "陈刚（广州市中级人民法院 立案庭）",
-                     {"name": "陈刚", "roles": ["court_staff"], "court": "粤01"}),
-        DemoIdentity("operator", "周运（网关运维）", {"name": "周运", "roles": [operator_role]}),
-        DemoIdentity("zhangwei", f"{zhang.name}（市民，已实名）",
-                     {"name": zhang.name, "id_type": zhang.id_type, "id_number": zhang.id_number, "acr": "L2"}),
-    ]
+    people = [_staff_identity(staff, operator_role) for staff in DEMO_STAFF.values()]
+    people.append(DemoIdentity("zhangwei", f"{zhang.name}（市民，已实名）",
+                               {"name": zhang.name, "id_type": zhang.id_type, "id_number": zhang.id_number,
+                                "acr": "L2"}))
     return {person.key: person for person in people}
 
 
