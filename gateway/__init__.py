@@ -24,6 +24,10 @@ if TYPE_CHECKING:
     from gateway.actor import person_actor as person_actor
     from gateway.attempts import attempt_key as attempt_key
     from gateway.attempts import limit_attempts as limit_attempts
+    from gateway.calls import Credential as Credential
+    from gateway.calls import Outcome as Outcome
+    from gateway.calls import SessionRef as SessionRef
+    from gateway.calls import validation_error as validation_error
     from gateway.case_passwords import PasswordGuard as PasswordGuard
     from gateway.case_passwords import caller_number as caller_number
     from gateway.case_passwords import court_for_digits as court_for_digits
@@ -70,10 +74,6 @@ if TYPE_CHECKING:
     from gateway.logs import get_logger as get_logger
     from gateway.notify.sms import SmsResult as SmsResult
     from gateway.notify.sms import SmsSender as SmsSender
-    from gateway.pipeline import Credential as Credential
-    from gateway.pipeline import Outcome as Outcome
-    from gateway.pipeline import SessionRef as SessionRef
-    from gateway.pipeline import validation_error as validation_error
     from gateway.sessions import IssuedSession as IssuedSession
     from gateway.signing import Algorithm as Algorithm
     from gateway.signing import NonceGuard as NonceGuard
@@ -100,9 +100,9 @@ _HOMES: dict[str, tuple[str, str]] = {
     "ChannelContext": ("gateway.channels", "ChannelContext"),
     "Decoded": ("gateway.channels", "Decoded"),
     "DemoKit": ("gateway.channels", "DemoKit"),
-    "Credential": ("gateway.pipeline", "Credential"),
-    "Outcome": ("gateway.pipeline", "Outcome"),
-    "SessionRef": ("gateway.pipeline", "SessionRef"),
+    "Credential": ("gateway.calls", "Credential"),
+    "Outcome": ("gateway.calls", "Outcome"),
+    "SessionRef": ("gateway.calls", "SessionRef"),
     "IssuedSession": ("gateway.sessions", "IssuedSession"),
     "Operation": ("gateway.catalog", "Operation"),
     "Gateway": ("gateway.core", "Gateway"),
@@ -110,7 +110,7 @@ _HOMES: dict[str, tuple[str, str]] = {
     "ErrorCode": ("gateway.errors", "ErrorCode"),
     "GatewayError": ("gateway.errors", "GatewayError"),
     "FieldError": ("gateway.errors", "FieldError"),
-    "validation_error": ("gateway.pipeline", "validation_error"),
+    "validation_error": ("gateway.calls", "validation_error"),
     "error_details": ("gateway.wire", "error_details"),
     "json_result": ("gateway.wire", "json_result"),
     # who is calling

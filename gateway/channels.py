@@ -33,13 +33,13 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from gateway.actor import Actor
+from gateway.calls import Call, ChannelPolicy, Credential, Outcome
 from gateway.catalog import Operation
 from gateway.config import ChannelSettings
 from gateway.core import Gateway, operation_or_404
 from gateway.errors import ErrorCode, GatewayError
 from gateway.http_io import request_id_for, set_outcome_headers  # noqa: F401 (adapters use it)
 from gateway.logs import get_logger
-from gateway.pipeline import Call, ChannelPolicy, Credential, Outcome
 
 ENTRY_POINT_GROUP = "court_gateway.adapters"
 _log = get_logger("court_gateway.channel")

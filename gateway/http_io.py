@@ -18,7 +18,7 @@ from starlette.responses import Response
 from gateway.errors import ErrorCode, FieldError, GatewayError
 
 if TYPE_CHECKING:
-    from gateway.pipeline import Outcome
+    from gateway.calls import Outcome
 
 MAX_JSON_BYTES = 2**20
 MAX_JSON_DEPTH = 32
