@@ -21,11 +21,11 @@ from gateway.catalog import Access, Operation, get_operation
 from gateway.errors import ErrorCode, GatewayError
 from gateway.logs import get_logger, request_line
 from gateway.metrics import RequestMetrics
+from gateway.nonces import NonceGuard
 from gateway.notify import SmsSender
 from gateway.pipeline import Pipeline
 from gateway.recent import RECENT
 from gateway.sessions import SessionStore
-from gateway.signing import NonceGuard
 from gateway.state import StateStore
 from gateway.uploads import UploadSlots
 
