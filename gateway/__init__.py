@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from gateway.attempts import attempt_key as attempt_key
     from gateway.attempts import limit_attempts as limit_attempts
     from gateway.calls import Credential as Credential
+    from gateway.calls import Decoded as Decoded
     from gateway.calls import Outcome as Outcome
     from gateway.calls import SessionRef as SessionRef
     from gateway.calls import validation_error as validation_error
@@ -36,7 +37,6 @@ if TYPE_CHECKING:
     from gateway.catalog import Operation as Operation
     from gateway.channels import Adapter as Adapter
     from gateway.channels import ChannelContext as ChannelContext
-    from gateway.channels import Decoded as Decoded
     from gateway.channels import DemoKit as DemoKit
     from gateway.config import ChannelSettings as ChannelSettings
     from gateway.config import EnvSecret as EnvSecret
@@ -98,7 +98,7 @@ _HOMES: dict[str, tuple[str, str]] = {
     # the adapter contract: the class, what it is given, what it returns
     "Adapter": ("gateway.channels", "Adapter"),
     "ChannelContext": ("gateway.channels", "ChannelContext"),
-    "Decoded": ("gateway.channels", "Decoded"),
+    "Decoded": ("gateway.calls", "Decoded"),
     "DemoKit": ("gateway.channels", "DemoKit"),
     "Credential": ("gateway.calls", "Credential"),
     "Outcome": ("gateway.calls", "Outcome"),

@@ -1,10 +1,11 @@
 """The values a canonical call is made of and answered with, whichever channel it came from.
 
-An adapter builds a :class:`Call` (through ``Adapter.run``), hands over a
-:class:`Credential`, and renders the :class:`Outcome` (a :class:`BinaryAnswer`
-for a file) or the ``GatewayError``. These are plain values: this module imports
-no web framework, state store or HTTP client, so a pure wire module (an
-adapter's ``protocol.py``) can use them; gateway/pipeline/ is what runs them.
+An adapter decodes a request into :class:`Decoded` (``Adapter.run`` makes the
+:class:`Call`), hands over a :class:`Credential`, and renders the
+:class:`Outcome` (a :class:`BinaryAnswer` for a file) or the ``GatewayError``.
+These are plain values: this module imports no web framework, state store or
+HTTP client, so a pure wire module (an adapter's ``protocol.py``) can use them;
+gateway/pipeline/ is what runs them.
 """
 
 from __future__ import annotations
@@ -53,6 +54,16 @@ class SessionRef:
 
 
 Credential = Actor | SessionRef | None
+
+
+@dataclass
+class Decoded:
+    """What an adapter's ``decode`` makes of a request: the canonical operation, its arguments and
+    the idempotency key the channel carried (writes)."""
+
+    operation: Operation
+    args: dict[str, Any]
+    idempotency_key: str | None = None
 
 
 @dataclass

@@ -33,7 +33,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from gateway.actor import Actor
-from gateway.calls import Call, ChannelPolicy, Credential, Outcome
+from gateway.calls import Call, ChannelPolicy, Credential, Decoded, Outcome
 from gateway.catalog import Operation
 from gateway.config import ChannelSettings
 from gateway.core import Gateway, operation_or_404
@@ -66,13 +66,6 @@ class DemoKit:
     notes: list[str] = field(default_factory=list)  # printed: sample logins, device keys, curl lines
     #: the channel's terminal in /console/simulator (a gateway.console.simulator.SimulatorPanel)
     simulator: Any = None
-
-
-@dataclass
-class Decoded:
-    operation: Operation
-    args: dict[str, Any]
-    idempotency_key: str | None = None
 
 
 class Adapter(ABC):
