@@ -24,6 +24,11 @@ if TYPE_CHECKING:
     from gateway.actor import person_actor as person_actor
     from gateway.attempts import attempt_key as attempt_key
     from gateway.attempts import limit_attempts as limit_attempts
+    from gateway.calls import Credential as Credential
+    from gateway.calls import Decoded as Decoded
+    from gateway.calls import Outcome as Outcome
+    from gateway.calls import SessionRef as SessionRef
+    from gateway.calls import validation_error as validation_error
     from gateway.case_passwords import PasswordGuard as PasswordGuard
     from gateway.case_passwords import caller_number as caller_number
     from gateway.case_passwords import court_for_digits as court_for_digits
@@ -32,7 +37,6 @@ if TYPE_CHECKING:
     from gateway.catalog import Operation as Operation
     from gateway.channels import Adapter as Adapter
     from gateway.channels import ChannelContext as ChannelContext
-    from gateway.channels import Decoded as Decoded
     from gateway.channels import DemoKit as DemoKit
     from gateway.config import ChannelSettings as ChannelSettings
     from gateway.config import EnvSecret as EnvSecret
@@ -60,23 +64,19 @@ if TYPE_CHECKING:
     from gateway.errors import FieldError as FieldError
     from gateway.errors import GatewayError as GatewayError
     from gateway.http_io import bearer_token as bearer_token
-    from gateway.http_io import check_depth as check_depth
-    from gateway.http_io import json_bytes as json_bytes
-    from gateway.http_io import parse_json_object as parse_json_object
     from gateway.http_io import read_body as read_body
     from gateway.http_io import read_json_object as read_json_object
     from gateway.http_io import request_id_for as request_id_for
     from gateway.http_io import set_outcome_headers as set_outcome_headers
+    from gateway.json_bodies import check_depth as check_depth
+    from gateway.json_bodies import json_bytes as json_bytes
+    from gateway.json_bodies import parse_json_object as parse_json_object
     from gateway.logs import get_logger as get_logger
+    from gateway.nonces import NonceGuard as NonceGuard
     from gateway.notify.sms import SmsResult as SmsResult
     from gateway.notify.sms import SmsSender as SmsSender
-    from gateway.pipeline import Credential as Credential
-    from gateway.pipeline import Outcome as Outcome
-    from gateway.pipeline import SessionRef as SessionRef
-    from gateway.pipeline import validation_error as validation_error
     from gateway.sessions import IssuedSession as IssuedSession
     from gateway.signing import Algorithm as Algorithm
-    from gateway.signing import NonceGuard as NonceGuard
     from gateway.signing import check_timestamp as check_timestamp
     from gateway.signing import hmac_digest as hmac_digest
     from gateway.signing import parse_timestamp as parse_timestamp
@@ -98,11 +98,11 @@ _HOMES: dict[str, tuple[str, str]] = {
     # the adapter contract: the class, what it is given, what it returns
     "Adapter": ("gateway.channels", "Adapter"),
     "ChannelContext": ("gateway.channels", "ChannelContext"),
-    "Decoded": ("gateway.channels", "Decoded"),
+    "Decoded": ("gateway.calls", "Decoded"),
     "DemoKit": ("gateway.channels", "DemoKit"),
-    "Credential": ("gateway.pipeline", "Credential"),
-    "Outcome": ("gateway.pipeline", "Outcome"),
-    "SessionRef": ("gateway.pipeline", "SessionRef"),
+    "Credential": ("gateway.calls", "Credential"),
+    "Outcome": ("gateway.calls", "Outcome"),
+    "SessionRef": ("gateway.calls", "SessionRef"),
     "IssuedSession": ("gateway.sessions", "IssuedSession"),
     "Operation": ("gateway.catalog", "Operation"),
     "Gateway": ("gateway.core", "Gateway"),
@@ -110,7 +110,7 @@ _HOMES: dict[str, tuple[str, str]] = {
     "ErrorCode": ("gateway.errors", "ErrorCode"),
     "GatewayError": ("gateway.errors", "GatewayError"),
     "FieldError": ("gateway.errors", "FieldError"),
-    "validation_error": ("gateway.pipeline", "validation_error"),
+    "validation_error": ("gateway.calls", "validation_error"),
     "error_details": ("gateway.wire", "error_details"),
     "json_result": ("gateway.wire", "json_result"),
     # who is calling
@@ -130,16 +130,16 @@ _HOMES: dict[str, tuple[str, str]] = {
     "settings_problem": ("gateway.config.types", "problem"),
     # reading requests
     "bearer_token": ("gateway.http_io", "bearer_token"),
-    "check_depth": ("gateway.http_io", "check_depth"),
-    "json_bytes": ("gateway.http_io", "json_bytes"),
-    "parse_json_object": ("gateway.http_io", "parse_json_object"),
+    "check_depth": ("gateway.json_bodies", "check_depth"),
+    "json_bytes": ("gateway.json_bodies", "json_bytes"),
+    "parse_json_object": ("gateway.json_bodies", "parse_json_object"),
     "read_body": ("gateway.http_io", "read_body"),
     "read_json_object": ("gateway.http_io", "read_json_object"),
     "request_id_for": ("gateway.http_io", "request_id_for"),
     "set_outcome_headers": ("gateway.http_io", "set_outcome_headers"),
     # signatures and replays
     "Algorithm": ("gateway.signing", "Algorithm"),
-    "NonceGuard": ("gateway.signing", "NonceGuard"),
+    "NonceGuard": ("gateway.nonces", "NonceGuard"),
     "check_timestamp": ("gateway.signing", "check_timestamp"),
     "hmac_digest": ("gateway.signing", "hmac_digest"),
     "parse_timestamp": ("gateway.signing", "parse_timestamp"),

@@ -17,13 +17,14 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from gateway.actor import Actor
+from gateway.calls import BinaryAnswer, Call, ChannelPolicy, Outcome
 from gateway.catalog import OPERATIONS, Operation
 from gateway.core import Gateway
 from gateway.errors import ErrorCode, GatewayError, problem_body
-from gateway.http_io import bearer_token, json_bytes, read_json_object, request_id_for, set_outcome_headers
+from gateway.http_io import bearer_token, read_json_object, request_id_for, set_outcome_headers
 from gateway.issuers import IssuerVerifier
+from gateway.json_bodies import json_bytes
 from gateway.logs import get_logger
-from gateway.pipeline import BinaryAnswer, Call, ChannelPolicy, Outcome
 from gateway.uploads import SpooledUpload, read_upload
 
 _log = get_logger("court_gateway.api")

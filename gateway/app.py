@@ -31,6 +31,7 @@ from gateway.actor import Pseudonyms
 from gateway.api import CanonicalApi, json_response, problem_response
 from gateway.audit import AuditTrail
 from gateway.background import BackgroundJob, JobRunner
+from gateway.calls import ChannelPolicy, RateLimit
 from gateway.case_passwords import PasswordGuard
 from gateway.channels import Adapter, ChannelContext, discover_adapters
 from gateway.config import ConfigError, ConfigProblem, CourtSettings, GatewayConfig, StaffRole, load_config
@@ -45,7 +46,7 @@ from gateway.logs import STDOUT, get_logger
 from gateway.metrics import CONFIG_RELOADS, COURT_UP, STATE_UP, render
 from gateway.notify import SmsSender
 from gateway.openapi import openapi_document
-from gateway.pipeline import ChannelPolicy, CourtDirectory, Pipeline, RateLimit
+from gateway.pipeline import CourtDirectory, Pipeline
 from gateway.resilience import Deliverer
 from gateway.resilience.follow import following
 from gateway.sessions import SessionStore

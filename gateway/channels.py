@@ -33,13 +33,13 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from gateway.actor import Actor
+from gateway.calls import Call, ChannelPolicy, Credential, Decoded, Outcome
 from gateway.catalog import Operation
 from gateway.config import ChannelSettings
 from gateway.core import Gateway, operation_or_404
 from gateway.errors import ErrorCode, GatewayError
 from gateway.http_io import request_id_for, set_outcome_headers  # noqa: F401 (adapters use it)
 from gateway.logs import get_logger
-from gateway.pipeline import Call, ChannelPolicy, Credential, Outcome
 
 ENTRY_POINT_GROUP = "court_gateway.adapters"
 _log = get_logger("court_gateway.channel")
@@ -66,13 +66,6 @@ class DemoKit:
     notes: list[str] = field(default_factory=list)  # printed: sample logins, device keys, curl lines
     #: the channel's terminal in /console/simulator (a gateway.console.simulator.SimulatorPanel)
     simulator: Any = None
-
-
-@dataclass
-class Decoded:
-    operation: Operation
-    args: dict[str, Any]
-    idempotency_key: str | None = None
 
 
 class Adapter(ABC):

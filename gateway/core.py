@@ -15,16 +15,17 @@ import httpx
 
 from gateway.actor import Actor, Pseudonyms
 from gateway.audit import AuditRecord, AuditTrail
+from gateway.calls import Call, Outcome
 from gateway.case_passwords import PasswordGuard
 from gateway.catalog import Access, Operation, get_operation
 from gateway.errors import ErrorCode, GatewayError
 from gateway.logs import get_logger, request_line
 from gateway.metrics import RequestMetrics
+from gateway.nonces import NonceGuard
 from gateway.notify import SmsSender
-from gateway.pipeline import Call, Outcome, Pipeline
+from gateway.pipeline import Pipeline
 from gateway.recent import RECENT
 from gateway.sessions import SessionStore
-from gateway.signing import NonceGuard
 from gateway.state import StateStore
 from gateway.uploads import UploadSlots
 

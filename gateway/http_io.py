@@ -1,8 +1,7 @@
 """Reading requests safely, for the canonical API and every adapter.
 
 Bodies are limited while they are read (a lying or missing Content-Length
-changes nothing), JSON is parsed by orjson (which refuses integers beyond 64
-bits, so a 10,000-digit number costs nothing) and then checked for depth.
+changes nothing), then parsed as gateway/json_bodies.py says.
 """
 
 from __future__ import annotations
@@ -11,17 +10,16 @@ import re
 import secrets
 from typing import TYPE_CHECKING, Any
 
-import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gateway.errors import ErrorCode, FieldError, GatewayError
+from gateway.errors import ErrorCode, GatewayError
+from gateway.json_bodies import parse_json_object
 
 if TYPE_CHECKING:
-    from gateway.pipeline import Outcome
+    from gateway.calls import Outcome
 
 MAX_JSON_BYTES = 2**20
-MAX_JSON_DEPTH = 32
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
 
 
@@ -50,39 +48,8 @@ async def read_body(request: Request, max_bytes: int = MAX_JSON_BYTES) -> bytes:
     return b"".join(parts)
 
 
-def parse_json_object(body: bytes, *, allow_empty: bool = True) -> dict[str, Any]:
-    if not body.strip():
-        if allow_empty:
-            return {}
-        raise GatewayError(ErrorCode.VALIDATION_FAILED, "a JSON object is required", [FieldError("(body)", "empty")])
-    try:
-        value = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        raise GatewayError(ErrorCode.VALIDATION_FAILED, "the body is not valid JSON",
-                           [FieldError("(body)", "not valid UTF-8 JSON")]) from None
-    if not isinstance(value, dict):
-        raise GatewayError(ErrorCode.VALIDATION_FAILED, "the body must be a JSON object",
-                           [FieldError("(body)", "expected an object")])
-    check_depth(value)
-    return value
-
-
 async def read_json_object(request: Request, max_bytes: int = MAX_JSON_BYTES) -> dict[str, Any]:
     return parse_json_object(await read_body(request, max_bytes))
-
-
-def check_depth(value: Any, limit: int = MAX_JSON_DEPTH) -> None:
-    """Iterative, so a hostile document cannot exhaust the stack while being measured."""
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > limit:
-            raise GatewayError(ErrorCode.VALIDATION_FAILED, f"JSON nested deeper than {limit}",
-                               [FieldError("(body)", f"nested deeper than {limit} levels")])
-        if isinstance(node, dict):
-            stack.extend((child, depth + 1) for child in node.values())
-        elif isinstance(node, list):
-            stack.extend((child, depth + 1) for child in node)
 
 
 def bearer_token(request: Request) -> str | None:
@@ -91,10 +58,6 @@ def bearer_token(request: Request) -> str | None:
     if scheme.lower() != "bearer" or not token.strip():
         return None
     return token.strip()
-
-
-def json_bytes(value: Any) -> bytes:
-    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
 
 
 def set_outcome_headers(response: Response, outcome: Outcome) -> Response:

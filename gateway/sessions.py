@@ -14,10 +14,11 @@ from dataclasses import dataclass
 import orjson
 
 from gateway.actor import Actor
+from gateway.calls import SessionRef
 from gateway.errors import ErrorCode, GatewayError
-from gateway.pipeline import SessionRef, session_key
 from gateway.resilience.local_limits import SessionCache
 from gateway.state import StateStore, StateUnavailable
+from gateway.state.layout import session_key
 from gateway.tokens import SessionTokens
 
 DEFAULT_SESSION_TTL_S = 7200
@@ -63,7 +64,7 @@ class SessionStore:
 
     async def actor(self, ref: SessionRef) -> Actor:
         try:
-            raw = await self._state.get(ref.state_key)
+            raw = await self._state.get(session_key(ref.sid, ref.sub))
         except StateUnavailable:
             raise GatewayError(ErrorCode.SERVICE_UNAVAILABLE, "state store unavailable", retry_after=5) from None
         if raw is None:
@@ -76,6 +77,6 @@ class SessionStore:
         if self._cache is not None:
             self._cache.forget(ref.sid)
         try:
-            await self._state.delete(ref.state_key)
+            await self._state.delete(session_key(ref.sid, ref.sub))
         except StateUnavailable:
             raise GatewayError(ErrorCode.SERVICE_UNAVAILABLE, "state store unavailable", retry_after=5) from None

@@ -5,8 +5,8 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+from gateway.calls import BinaryAnswer
 from gateway.errors import GatewayError
-from gateway.pipeline import BinaryAnswer
 
 
 def json_result(result: Any) -> Any:

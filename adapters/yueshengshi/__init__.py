@@ -1,7 +1,21 @@
 """粤省事 (Guangdong's provincial government-services platform) as a court-gateway channel."""
 
-from adapters.yueshengshi.adapter import YueshengshiAdapter
+from __future__ import annotations
 
-ADAPTER = YueshengshiAdapter
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from adapters.yueshengshi.adapter import YueshengshiAdapter
+
+    ADAPTER = YueshengshiAdapter
 
 __all__ = ["ADAPTER", "YueshengshiAdapter"]
+
+
+def __getattr__(name: str) -> Any:
+    # Loaded on first use, so that importing the pure protocol.py loads no web framework.
+    if name not in __all__:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from adapters.yueshengshi.adapter import YueshengshiAdapter
+
+    return YueshengshiAdapter

@@ -26,8 +26,9 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from gateway.actor import Actor
+from gateway.calls import Call, Outcome
 from gateway.domain.id_numbers import normalise_mobile
-from gateway.pipeline import OWN_RECORD_TTL_S, Call, Outcome
+from gateway.pipeline.owned import OWN_RECORD_TTL_S
 from gateway.sla.items import created_item
 from gateway.sla.listener import case_number_of
 from gateway.state import StateStore

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from gateway.calls import Outcome
 from gateway.catalog import Operation
-from gateway.pipeline import Outcome
 
 #: result fields that name an item courts report events about (CONTRACTS.md section 5)
 ITEM_FIELDS = ("filing_id", "application_id", "message_id", "consultation_id", "mediation_id")

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import time
 
+from gateway.calls import Call, Outcome
 from gateway.config import SlaSettings
 from gateway.domain.case_numbers import CaseNumberError, parse_case_number
 from gateway.logs import get_logger
-from gateway.pipeline import Call, Outcome
 from gateway.sla.calendar import StatutoryCalendar
 from gateway.sla.items import DELIVERY_FIELD, created_item
 from gateway.sla.timers import TimerStore, new_timer

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 
 from redis.exceptions import (
     AuthenticationError,
@@ -155,21 +155,20 @@ class StateHealth:
         self._start_probe()
 
     def _start_confirmation(self) -> None:
-        if self._confirming is not None and not self._confirming.done():
-            return
-        try:
-            self._confirming = asyncio.get_running_loop().create_task(self._confirm_timeout())
-        except RuntimeError:
-            self._confirming = None
+        self._confirming = _start_once(self._confirming, self._confirm_timeout)
 
     async def _confirm_timeout(self) -> None:
         try:
             await self._probe()
         except REDIS_FAILURES as exc:
-            reason = classify(exc)
-            self._log_once(reason)
-            if reason in _DOWN:
-                self._mark_down(reason)
+            if (down := self._probe_failed(exc)) is not None:
+                self._mark_down(down)
+
+    def _probe_failed(self, exc: BaseException) -> str | None:
+        """Logs why a probe failed; returns the reason when it means "down"."""
+        reason = classify(exc)
+        self._log_once(reason)
+        return reason if reason in _DOWN else None
 
     def _log_once(self, reason: str) -> None:
         now = time.monotonic()
@@ -179,12 +178,7 @@ class StateHealth:
         _log.warning("state store failing", reason=reason, hint=_HINTS.get(reason, ""), topology=self.topology)
 
     def _start_probe(self) -> None:
-        if self._probing is not None and not self._probing.done():
-            return
-        try:
-            self._probing = asyncio.get_running_loop().create_task(self._probe_until_up())
-        except RuntimeError:
-            self._probing = None  # no loop (closing): the next command tries Redis itself
+        self._probing = _start_once(self._probing, self._probe_until_up)
 
     async def _probe_until_up(self) -> None:
         while not self.up:
@@ -192,10 +186,7 @@ class StateHealth:
             try:
                 await self._probe()
             except REDIS_FAILURES as exc:
-                reason = classify(exc)
-                self._log_once(reason)
-                if reason in _DOWN:
-                    self.reason = reason
+                self.reason = self._probe_failed(exc) or self.reason
                 continue
             self.succeeded()
 
@@ -205,3 +196,15 @@ class StateHealth:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
         self._probing = self._confirming = None
+
+
+def _start_once(running: asyncio.Task[None] | None,
+                work: Callable[[], Coroutine[object, object, None]]) -> asyncio.Task[None] | None:
+    """``running`` while it runs, else ``work`` started as a task; None without an event loop
+    (closing): the next command tries Redis itself."""
+    if running is not None and not running.done():
+        return running
+    try:
+        return asyncio.get_running_loop().create_task(work())
+    except RuntimeError:
+        return None

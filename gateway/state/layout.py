@@ -35,6 +35,12 @@ def actor_tag(sub: str) -> str:
     return "{a:" + sub + "}"
 
 
+def session_key(sid: str, sub: str) -> str:
+    """Where a channel session's record lives. Tagged by the person: the hot-path script reads it
+    with their limiter and caches (one slot)."""
+    return f"sess:{actor_tag(sub)}:{sid}"
+
+
 def hash_tag(key: str) -> str:
     """The part of ``key`` Redis Cluster hashes: the first non-empty ``{...}``, or the whole key."""
     start = key.find("{")

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from gateway.actor import Actor
+from gateway.calls import Call, ChannelPolicy, Outcome
 from gateway.catalog import BY_ID
 from gateway.notify.routes import NotificationRoutes, Route, RouteRecorder, contact_phone, route_key
-from gateway.pipeline import Call, ChannelPolicy, Outcome
 from gateway.state.memory import MemoryState
 
 PHONE = "13631415926"

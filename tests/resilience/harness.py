@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from gateway.actor import Actor
+from gateway.calls import Call, ChannelPolicy, Credential, Outcome, RateLimit
 from gateway.catalog import get_operation
 from gateway.court_client import CourtTransport
-from gateway.pipeline import Call, ChannelPolicy, CourtDirectory, Credential, Outcome, Pipeline, RateLimit
+from gateway.pipeline import CourtDirectory, Pipeline
 from gateway.resilience.breaker import BreakerSettings
 from gateway.resilience.deliverer import Deliverer, DeliveryReport, DeliverySettings
 from gateway.resilience.guard import Resilience

@@ -91,7 +91,7 @@ async def test_a_write_the_court_cannot_take_is_queued_then_delivered_once_with_
         after = await submit(pipeline, actor, consultation(), "key-1")
         assert (after.status, after.queued, after.replayed, after.result) == (201, False, True, CREATED)
         assert await pipeline.owner_court("consultation_id", "ZX-0001", actor) == COURT
-        assert await pipeline.outbox.backlog(COURT) == 0  # type: ignore[union-attr]
+        assert await pipeline.outbox.backlog(COURT) == 0
 
 
 async def test_a_refusal_at_delivery_is_final_and_reported(state: StateStore) -> None:

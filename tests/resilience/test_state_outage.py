@@ -12,10 +12,11 @@ from typing import Any
 import orjson
 import pytest
 
+from gateway.calls import ChannelPolicy, RateLimit, SessionRef
 from gateway.errors import ErrorCode, GatewayError
-from gateway.pipeline import ChannelPolicy, RateLimit, SessionRef, session_key
 from gateway.resilience.local_limits import LocalLimiter, SessionCache
 from gateway.state import HotPath, RateCheck, StateUnavailable
+from gateway.state.layout import session_key
 from gateway.state.memory import MemoryState
 from tests.resilience.harness import CASE_NO, call, citizen, consultation, pipeline_for, submit
 from tests.resilience.support import Behaviour, stand_in

@@ -25,12 +25,12 @@ from starlette.applications import Starlette
 
 from gateway.actor import Actor
 from gateway.background import JobRunner
+from gateway.calls import Call, ChannelPolicy, Outcome
 from gateway.catalog import BY_ID
 from gateway.config import ConfigContext, CourtSettings, SlaSettings, SmsSettings
 from gateway.notify import RetryPolicy, SmsResult, SmsSender
 from gateway.notify.routes import NotificationRoutes
 from gateway.notify.standin import SmsStandIn
-from gateway.pipeline import Call, ChannelPolicy, Outcome
 from gateway.resilience.outbox import delivery_key
 from gateway.sla.calendar import CHINA, PACKAGE_YEARS, StatutoryCalendar
 from gateway.sla.engine import SlaEngine

@@ -550,7 +550,7 @@ async def test_a_whole_call_logs_no_number_password_name_or_id_number(world: Wor
 def test_encode_speaks_an_outcome_for_the_calls_service_in_the_current_dialect(world: World, dialect: str) -> None:
     from adapters.ivr12368.adapter import _CONTEXT, Dialect, _StepContext
     from adapters.ivr12368.flow import CallState
-    from gateway.pipeline import Outcome
+    from gateway.calls import Outcome
 
     context = _StepContext(Dialect(dialect), f"/channels/{CHANNEL}/{dialect}", call=CallState(CALLER, service="3"))
     token = _CONTEXT.set(context)

@@ -17,8 +17,8 @@ from adapters.wechat.protocol import (
     WeChatAccount,
     WeChatApiError,
 )
+from gateway.calls import BinaryAnswer
 from gateway.errors import CODES, ErrorCode, FieldError, GatewayError
-from gateway.pipeline import BinaryAnswer
 
 #: CONTRACTS.md section 3, copied from the table (not from the code under test)
 CONTRACT_TABLE = {

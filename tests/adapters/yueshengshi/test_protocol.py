@@ -11,8 +11,8 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 
 from adapters.yueshengshi import protocol
+from gateway.calls import BinaryAnswer
 from gateway.errors import CODES, ErrorCode, FieldError, GatewayError
-from gateway.pipeline import BinaryAnswer
 
 #: CONTRACTS.md section 3, column "yueshengshi code", copied from the contract (not from the code under test)
 CONTRACT_TABLE = {
