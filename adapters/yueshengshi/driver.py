@@ -118,3 +118,8 @@ def answer_of(response: httpx.Response) -> ChannelAnswer:
     return ChannelAnswer(response.status_code, body, response.headers, ok,
                          code.value if code is not None else (None if ok else "UNKNOWN"),
                          body.get("data") if ok else None)
+
+
+def drivers() -> list[ChannelDriver]:
+    """Entry point ``court_gateway.adapter_drivers``: one driver per channel profile of this adapter."""
+    return [YueshengshiDriver()]

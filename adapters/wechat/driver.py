@@ -113,3 +113,8 @@ def _data(response: httpx.Response) -> dict[str, Any]:
         raise AssertionError(f"wechat sign-in step failed: HTTP {response.status_code} {body}")
     data: dict[str, Any] = body["data"]
     return data
+
+
+def drivers() -> list[ChannelDriver]:
+    """Entry point ``court_gateway.adapter_drivers``: one driver per channel profile of this adapter."""
+    return [WechatDriver()]

@@ -137,3 +137,8 @@ class YuezhizhuDriver(KioskDriver):
 
 def _json(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False).encode("utf-8")
+
+
+def drivers() -> list[ChannelDriver]:
+    """Entry point ``court_gateway.adapter_drivers``: one driver per channel profile of this adapter."""
+    return [EfatingDriver(), YuezhizhuDriver()]

@@ -31,8 +31,9 @@ from urllib.parse import urljoin
 import httpx
 
 from adapters.ivr12368.standins import channel_entry
-from gateway.domain.case_numbers import parse_case_number
+from gateway import parse_case_number
 from workbench.drivers import ChannelAnswer, ChannelDriver, Person, Session
+from workbench.passwords import case_password
 
 TOKEN_ENV = "IVR_TOKEN"
 #: menu key of each operation the hotline offers
@@ -185,24 +186,6 @@ def grammar_accepts(field_element: ET.Element, keys: str) -> bool:
     return False
 
 
-def case_password(person: Person, case_no: str, court: str | None = None) -> str:
-    """The person's case query password for the case, from the reference court's seed; a password
-    nobody at that court has when the person has none (a caller who does not know it)."""
-    from reference_court.seed import default_seed
-
-    seed = default_seed()
-    code = court or parse_case_number(case_no).court
-    court_seed = seed.courts[str(code)]
-    taken = set()
-    for case in court_seed.cases:
-        for party in case.parties:
-            if party.password:
-                taken.add(party.password)
-                if case.case_no == case_no and party.person.id_number == person.id_number.upper() and not party.left:
-                    return party.password
-    return next(f"{n:06d}" for n in range(100000, 1000000) if f"{n:06d}" not in taken)
-
-
 class Ivr12368Driver(ChannelDriver):
     channel = "ivr12368"
     adapter = "ivr12368"
@@ -252,3 +235,8 @@ class Ivr12368Driver(ChannelDriver):
         ok = answer.get("code") == 0 and answer.get("action") == "play"
         return ChannelAnswer(last.status_code, answer, last.headers, ok, None if ok else answer.get("error"),
                              answer.get("data") if ok else None)
+
+
+def drivers() -> list[ChannelDriver]:
+    """Entry point ``court_gateway.adapter_drivers``: one driver per channel profile of this adapter."""
+    return [Ivr12368Driver()]
