@@ -20,6 +20,11 @@ ADAPTER_GROUP = "court_gateway.adapters"
 DRIVER_GROUP = "court_gateway.adapter_drivers"
 
 
+class CannotExpress(ValueError):
+    """Raised by ``ChannelDriver.call`` for a call the channel's terminals have no way to make (an
+    operation its menu lacks, arguments its keypad cannot enter); a check that needs it is skipped."""
+
+
 @dataclass(frozen=True)
 class Person:
     name: str
@@ -54,6 +59,19 @@ class ChannelDriver(ABC):
     channel: str
     #: the adapter it uses
     adapter: str
+    #: the operations a person can reach on this channel (None: every operation of the catalog); a
+    #: conformance check that needs another is skipped for this channel, not failed
+    offered_operations: frozenset[str] | None = None
+
+    def offers(self, operation: str) -> bool:
+        return self.offered_operations is None or operation in self.offered_operations
+
+    def error_http_status(self, code: str) -> int | None:
+        """The HTTP status the channel's wire contract gives an error with this canonical code.
+
+        None (the default) only requires what every channel owes: a caller's mistake is never a 5xx.
+        """
+        return None
 
     @abstractmethod
     def channel_config(self, stand_in_url: str) -> dict[str, Any]:

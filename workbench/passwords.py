@@ -12,9 +12,8 @@ def case_password(person: Person, case_no: str, court: str | None = None) -> str
     nobody at that court has when the person has none (a caller who does not know it)."""
     seed = default_seed()
     code = court or parse_case_number(case_no).court
-    court_seed = seed.courts[str(code)]
     taken = set()
-    for case in court_seed.cases:
+    for case in seed.courts[str(code)].cases if str(code) in seed.courts else []:
         for party in case.parties:
             if party.password:
                 taken.add(party.password)

@@ -46,6 +46,9 @@ class SuihaobanDriver(ChannelDriver):
     def env(self) -> dict[str, str]:
         return {self.secret_env: self.secret}
 
+    def error_http_status(self, code: str) -> int | None:
+        return 200  # errors travel in resultCode, always HTTP 200 (CONTRACTS.md section 4)
+
     def stand_in_routes(self) -> list[BaseRoute]:
         return self.center.routes()
 
