@@ -8,9 +8,14 @@ from collections.abc import Sequence
 import httpx
 import pytest
 
-from workbench.conformance import Check, Probe
+from workbench.conformance import CHECKS, Check, Probe
 from workbench.drivers import CannotExpress, ChannelDriver
 from workbench.stack import Stack
+
+#: which suite runs which checks (together: every check verify-adapter runs)
+PARITY = [check for check in CHECKS if check.name.startswith(("parity", "idempotency"))]
+ERRORS = [check for check in CHECKS if check.name.startswith("error")]
+PRIVACY = [check for check in CHECKS if check.name == "no personal data in logs"]
 
 
 def pairs(drivers: Sequence[ChannelDriver], checks: Sequence[Check]) -> list[object]:

@@ -16,15 +16,14 @@ import httpx
 import pytest
 
 from reference_court.seed import DEMO_PEOPLE
-from tests.channels.conformance import pairs, run_check
+from tests.channels.conformance import ERRORS, pairs, run_check
 from tests.drivers import installed_drivers
 from tests.support.channel_stack import channel_stack
 from tests.support.stack import Stack
-from workbench.conformance import CHECKS, Check, conformance_overrides
+from workbench.conformance import Check, conformance_overrides
 from workbench.drivers import ChannelDriver, Person
 
 DRIVERS = installed_drivers()
-ERRORS = [check for check in CHECKS if check.name.startswith("error")]
 # Every channel may offer everything but hearings.join (as verify-adapter configures it); the
 # per-person limit is small so that the rate-limit test can reach it.
 OVERRIDES = {**conformance_overrides(), "rate_limits": {"per_actor": "12/minute", "per_channel": "2000/second"}}

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from tests.channels.conformance import pairs, run_check
+from tests.channels.conformance import ERRORS, PARITY, PRIVACY, pairs, run_check
 from tests.drivers import installed_drivers
 from tests.support.channel_stack import channel_stack
 from tests.support.stack import Stack
@@ -21,7 +21,6 @@ from workbench.conformance import CHECKS, Check
 from workbench.drivers import ChannelDriver
 
 DRIVERS = installed_drivers()
-PARITY = [check for check in CHECKS if check.name.startswith(("parity", "idempotency"))]
 
 
 @pytest.fixture(scope="module")
@@ -30,8 +29,8 @@ async def stack() -> AsyncIterator[Stack]:
         yield running
 
 
-def test_every_parity_check_is_run() -> None:
-    assert len(PARITY) == 5
+def test_the_channel_suites_run_every_check_of_verify_adapter() -> None:
+    assert sorted(c.name for c in PARITY + ERRORS + PRIVACY) == sorted(c.name for c in CHECKS)
 
 
 @pytest.mark.parametrize(("driver", "check"), pairs(DRIVERS, PARITY))

@@ -7,15 +7,14 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from tests.channels.conformance import pairs, run_check
+from tests.channels.conformance import PRIVACY, pairs, run_check
 from tests.drivers import installed_drivers
 from tests.support.channel_stack import channel_stack
 from tests.support.stack import Stack
-from workbench.conformance import CHECKS, Check
+from workbench.conformance import Check
 from workbench.drivers import ChannelDriver
 
 DRIVERS = installed_drivers()
-PRIVACY = [check for check in CHECKS if check.name == "no personal data in logs"]
 
 
 @pytest.fixture(scope="module")
