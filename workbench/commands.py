@@ -1,4 +1,4 @@
-"""``court-gateway demo`` (entry point group ``court_gateway.commands``)."""
+"""``court-gateway demo`` and ``verify-adapter`` (entry point group ``court_gateway.commands``)."""
 
 from __future__ import annotations
 
@@ -24,3 +24,26 @@ class DemoCommand:
 
 
 DEMO = DemoCommand()
+
+
+@dataclass(frozen=True)
+class VerifyAdapterCommand:
+    name: str = "verify-adapter"
+    help: str = "run the adapter conformance checks against an installed adapter"
+    description: str | None = (
+        "Starts the gateway (in-memory state), the reference court and the adapter's platform stand-ins on "
+        "loopback, runs the conformance checks of CONTRACTS.md 4.6 through the adapter's test driver "
+        "(entry point group court_gateway.adapter_drivers) for each of its channels, and prints a pass/fail "
+        "table. Exit 0 only if every check passes; 1 if one fails; 2 for an unknown adapter or one "
+        "without a driver.")
+
+    def configure(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("adapter", metavar="NAME", help="the adapter's entry point name (wechat, kiosk ...)")
+
+    def run(self, args: argparse.Namespace) -> int:
+        from workbench.verify import verify_adapter
+
+        return verify_adapter(args.adapter)
+
+
+VERIFY_ADAPTER = VerifyAdapterCommand()

@@ -7,11 +7,22 @@ suites and ``court-gateway verify-adapter`` run over every installed driver.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from importlib import metadata
 from typing import Any
 
 import httpx
 from starlette.routing import BaseRoute
+
+#: where adapters are registered (as gateway/channels.py discovers them) and where their drivers are
+ADAPTER_GROUP = "court_gateway.adapters"
+DRIVER_GROUP = "court_gateway.adapter_drivers"
+
+
+class CannotExpress(ValueError):
+    """Raised by ``ChannelDriver.call`` for a call the channel's terminals have no way to make (an
+    operation its menu lacks, arguments its keypad cannot enter); a check that needs it is skipped."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +59,19 @@ class ChannelDriver(ABC):
     channel: str
     #: the adapter it uses
     adapter: str
+    #: the operations a person can reach on this channel (None: every operation of the catalog); a
+    #: conformance check that needs another is skipped for this channel, not failed
+    offered_operations: frozenset[str] | None = None
+
+    def offers(self, operation: str) -> bool:
+        return self.offered_operations is None or operation in self.offered_operations
+
+    def error_http_status(self, code: str) -> int | None:
+        """The HTTP status the channel's wire contract gives an error with this canonical code.
+
+        None (the default) only requires what every channel owes: a caller's mistake is never a 5xx.
+        """
+        return None
 
     @abstractmethod
     def channel_config(self, stand_in_url: str) -> dict[str, Any]:
@@ -70,3 +94,51 @@ class ChannelDriver(ABC):
     async def call(self, client: httpx.AsyncClient, gateway_url: str, session: Session | None, operation: str,
                    args: dict[str, Any], idempotency_key: str | None = None) -> ChannelAnswer:
         """Call one canonical operation through the channel, signed as the channel signs."""
+
+
+# --- discovery (entry point group court_gateway.adapter_drivers) -------------------------------------
+
+
+class MissingDriver(LookupError):
+    """An installed adapter has no test driver, so the shared suites would silently not cover it."""
+
+
+DriverFactory = Callable[[], list[ChannelDriver]]
+
+
+def installed_adapter_names() -> set[str]:
+    """Every adapter registered under ``court_gateway.adapters`` (by name: nothing is imported)."""
+    return {entry.name for entry in metadata.entry_points(group=ADAPTER_GROUP)}
+
+
+def driver_factories() -> dict[str, DriverFactory]:
+    """adapter name -> its registered driver factory (a zero-argument callable returning drivers)."""
+    return {entry.name: entry.load() for entry in metadata.entry_points(group=DRIVER_GROUP)}
+
+
+def adapters_without_driver() -> list[str]:
+    return sorted(installed_adapter_names() - {entry.name for entry in metadata.entry_points(group=DRIVER_GROUP)})
+
+
+def drivers_of(adapter: str) -> list[ChannelDriver]:
+    """Fresh drivers for one adapter's channel profiles; ``MissingDriver`` when it registered none."""
+    factory = driver_factories().get(adapter)
+    if factory is None:
+        raise MissingDriver(f"adapter {adapter!r} registered no driver under {DRIVER_GROUP}")
+    made = factory()
+    if not made or any(not isinstance(d, ChannelDriver) or d.adapter != adapter for d in made):
+        raise MissingDriver(f"the {DRIVER_GROUP} entry {adapter!r} must return ChannelDriver instances "
+                            f"of adapter {adapter!r}")
+    return made
+
+
+def installed_drivers(*, exclude: tuple[str, ...] = ()) -> list[ChannelDriver]:
+    """A fresh driver for every channel profile of every installed adapter, in adapter-name order.
+
+    An installed adapter without a driver is an error, never a silent skip.
+    """
+    if missing := adapters_without_driver():
+        raise MissingDriver(f"installed adapters without a test driver (entry point group {DRIVER_GROUP}): "
+                            f"{', '.join(missing)}")
+    return [driver for adapter in sorted(installed_adapter_names()) if adapter not in exclude
+            for driver in drivers_of(adapter)]

@@ -18,10 +18,10 @@ from urllib.parse import quote
 import httpx
 import pytest
 
+from adapters.suihaoban.driver import SuihaobanDriver
+from adapters.yueshengshi.driver import YueshengshiDriver
 from gateway.domain.id_numbers import resident_id_check_char
 from reference_court.seed import DEMO_CASES, DEMO_PEOPLE
-from tests.drivers.suihaoban import SuihaobanDriver
-from tests.drivers.yueshengshi import YueshengshiDriver
 from tests.support.channel_stack import channel_stack
 from tests.support.stack import Stack
 from workbench.drivers import ChannelDriver, Person, Session

@@ -19,14 +19,14 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
+from adapters.wechat.driver import WechatDriver
+from adapters.yueshengshi.driver import YueshengshiDriver
 from gateway.domain.courts import court_env_suffix
 from gateway.notify.standin import SmsStandIn
 from gateway.sla.timers import timer_id
 from reference_court.events import encode_event, sign_event
 from reference_court.routing import court_slug
 from reference_court.seed import DEMO_CASES, DEMO_PEOPLE
-from tests.drivers.wechat import WechatDriver
-from tests.drivers.yueshengshi import YueshengshiDriver
 from tests.support.channel_stack import channel_stack
 from tests.support.stack import RedisServer, Stack, serving
 from workbench.drivers import ChannelDriver, Person, Session

@@ -15,8 +15,8 @@ from typing import Any
 import httpx
 import pytest
 
+from adapters.kiosk.driver import EfatingDriver
 from reference_court.seed import DEMO_PEOPLE
-from tests.drivers.kiosk import EfatingDriver
 from tests.reliability.support import ZW, Deployment, deployment, filing_args, metric, progress_path
 from workbench.drivers import Person
 

@@ -12,10 +12,10 @@ import time
 import httpx
 import pytest
 
+from adapters.ivr12368.driver import Ivr12368Driver, JsonPhone
+from adapters.kiosk.driver import EfatingDriver
 from adapters.kiosk.sign_request import signed_headers
 from reference_court.seed import DEMO_PEOPLE
-from tests.drivers.ivr12368 import Ivr12368Driver, JsonPhone
-from tests.drivers.kiosk import EfatingDriver
 from tests.reliability.support import Deployment, GatewayProcess, deployment, filing_args
 
 pytestmark = pytest.mark.slow

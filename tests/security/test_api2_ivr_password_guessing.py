@@ -16,8 +16,8 @@ import httpx
 import pytest
 from prometheus_client import REGISTRY
 
+from adapters.ivr12368.driver import JsonPhone
 from tests.adapters.ivr12368.support import COURT_DIGITS, PASSWORD, SERIAL, IvrStack, ivr_stack
-from tests.drivers.ivr12368 import JsonPhone
 
 BUDGET = 5
 STAFF_PHONE = "13700001111"

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import httpx
 
+from adapters.wechat.driver import WechatDriver
 from reference_court.seed import DEMO_CASES, DEMO_PEOPLE
-from tests.drivers.wechat import WechatDriver
 from tests.resilience.test_state_outage import SwitchedState
 from tests.support.channel_stack import channel_stack
 from workbench.drivers import Person

@@ -14,10 +14,10 @@ from typing import Any
 import httpx
 import pytest
 
+from adapters.kiosk.driver import EfatingDriver
 from adapters.kiosk.standins import card_read
+from adapters.wechat.driver import WechatDriver, login_code_for
 from reference_court.seed import DEMO_PEOPLE
-from tests.drivers.kiosk import EfatingDriver
-from tests.drivers.wechat import WechatDriver, login_code_for
 from tests.support.channel_stack import channel_stack
 from tests.support.stack import Stack
 from workbench.drivers import Person

@@ -22,13 +22,13 @@ import httpx
 import pytest
 
 from adapters.ivr12368.protocol import error_prompt
+from adapters.kiosk.driver import KioskDriver
 from adapters.kiosk.sign_request import signed_headers
+from adapters.suihaoban.driver import SuihaobanDriver
+from adapters.yueshengshi.driver import YueshengshiDriver
 from gateway.errors import ErrorCode, GatewayError
 from gateway.uploads import OFD_SCAN_ENTRIES, sniff
 from reference_court.seed import DEMO_PEOPLE
-from tests.drivers.kiosk import KioskDriver
-from tests.drivers.suihaoban import SuihaobanDriver
-from tests.drivers.yueshengshi import YueshengshiDriver
 from tests.security.conftest import DRIVERS, driver
 from tests.security.support import HEALTHZ_BOUND_S, many_entry_zip, ofd_package, probing_health
 from tests.support.stack import Stack

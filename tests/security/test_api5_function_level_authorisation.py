@@ -16,8 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
+from adapters.kiosk.driver import KioskDriver
 from reference_court.seed import DEMO_PEOPLE
-from tests.drivers.kiosk import KioskDriver
 from tests.security.conftest import driver
 from tests.support.stack import Stack
 from workbench.drivers import Person

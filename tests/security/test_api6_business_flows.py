@@ -48,5 +48,8 @@ async def test_a_person_cannot_run_a_flow_in_bulk(stack: Stack, channel: str, fl
     assert "RATE_LIMITED" in codes and codes[-1] == "RATE_LIMITED"
     raw = answer.body.get("errcode", answer.body.get("code", answer.body.get("resultCode", answer.body.get(
         "errorCode"))))
-    assert raw == RATE_LIMITED_RAW[channel]
-    assert answer.http_status == (429 if channel in ("efating", "yuezhizhu") else 200)
+    if channel in RATE_LIMITED_RAW:  # the built-in channels' own wire codes
+        assert raw == RATE_LIMITED_RAW[channel]
+        assert answer.http_status == (429 if channel in ("efating", "yuezhizhu") else 200)
+    else:  # an adapter installed from another package: its driver knows its wire contract
+        assert answer.http_status == d.error_http_status("RATE_LIMITED")

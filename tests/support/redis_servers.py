@@ -19,7 +19,6 @@ import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -33,32 +32,16 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from workbench.ports import bindable, free_port
+
 START_TIMEOUT_S = 20.0
-
-
-def _bindable(port: int) -> bool:
-    with socket.socket() as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
-
-
-def free_port() -> int:
-    """A free port below the kernel's ephemeral range (32768 and up): a port the kernel handed out
-    for binding port 0 can be taken by an outgoing connection before a server binds it again."""
-    while True:
-        port = random.randrange(20000, 32000)
-        if _bindable(port):
-            return port
 
 
 def free_cluster_port() -> int:
     """A free port whose cluster bus port (port + 10000) is free and below the ephemeral range too."""
     while True:
         port = random.randrange(12000, 22000)
-        if _bindable(port) and _bindable(port + 10000):
+        if bindable(port) and bindable(port + 10000):
             return port
 
 

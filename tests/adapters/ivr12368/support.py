@@ -14,10 +14,10 @@ import httpx
 from starlette.applications import Starlette
 
 from adapters.ivr12368 import ADAPTER
+from adapters.ivr12368.driver import Ivr12368Driver, JsonPhone, VoiceXmlBrowser
 from gateway.app import GatewayHost, HostOptions
 from gateway.config import load_config
 from gateway.notify.standin import SmsStandIn
-from tests.drivers.ivr12368 import Ivr12368Driver, JsonPhone, VoiceXmlBrowser
 from tests.support.stack import Issuer, Stack, serving, stack_config, stack_env
 
 CHANNEL = "ivr12368"

@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
+from adapters.ivr12368.driver import LANDLINE, OFFERED_OPERATIONS
 from reference_court.seed import DEMO_CASES, DEMO_PEOPLE
 from tests.adapters.ivr12368.support import IvrStack, ivr_stack
-from tests.drivers.ivr12368 import LANDLINE, OFFERED_OPERATIONS
 from workbench.drivers import Person
 
 ZHANGWEI = Person(DEMO_PEOPLE["zhangwei"].name, DEMO_PEOPLE["zhangwei"].id_number, phone=DEMO_PEOPLE["zhangwei"].phone)

@@ -25,6 +25,7 @@ import gateway.channels as channels_module
 import gateway.core as core_module
 import gateway.notify.sms as sms_module
 from adapters.ivr12368.adapter import CALLBACK_TEXT, Ivr12368Adapter
+from adapters.ivr12368.driver import JsonPhone, VoiceXmlBrowser
 from adapters.ivr12368.protocol import VOICEXML_MEDIA_TYPE
 from gateway.domain.case_numbers import parse_case_number
 from gateway.errors import ErrorCode, GatewayError
@@ -41,7 +42,6 @@ from tests.adapters.ivr12368.support import (
     IvrStack,
     ivr_stack,
 )
-from tests.drivers.ivr12368 import JsonPhone, VoiceXmlBrowser
 from tests.support.stack import RedisServer
 
 AGENTS = "sip:12368-agents@callcenter.test.invalid"

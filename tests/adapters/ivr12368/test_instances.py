@@ -19,6 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from adapters.ivr12368.driver import JsonPhone, VoiceXmlBrowser
 from tests.adapters.ivr12368.support import (
     CALLER,
     CASE_NO,
@@ -28,7 +29,6 @@ from tests.adapters.ivr12368.support import (
     IvrStack,
     ivr_stack,
 )
-from tests.drivers.ivr12368 import JsonPhone, VoiceXmlBrowser
 from tests.support.stack import RedisServer, free_port
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -17,12 +17,12 @@ import pytest
 from starlette.applications import Starlette
 
 from adapters.kiosk import ADAPTER, layout
+from adapters.kiosk.driver import EfatingDriver, KioskDriver, YuezhizhuDriver
 from adapters.kiosk.receipts import verify_qr
 from adapters.kiosk.sign_request import signed_headers
 from adapters.kiosk.standins import card_read
 from gateway.state.memory import MemoryState
 from reference_court.seed import DEMO_CASES, DEMO_PEOPLE
-from tests.drivers.kiosk import EfatingDriver, KioskDriver, YuezhizhuDriver
 from tests.support.stack import RedisServer, Stack, running_stack, serving
 from workbench.drivers import ChannelAnswer, Person, Session
 
@@ -411,7 +411,7 @@ async def test_sessions_idle_out_and_each_call_extends_them(redis_server: RedisS
 async def test_kiosks_send_the_court_what_the_wechat_mini_program_sends() -> None:
     """One citizen, the same three operations through WeChat and both kiosks: the court cannot tell."""
     from adapters.wechat import ADAPTER as WECHAT
-    from tests.drivers.wechat import WechatDriver
+    from adapters.wechat.driver import WechatDriver
 
     drivers: list[Any] = [WechatDriver(), EfatingDriver(), YuezhizhuDriver()]
     env = {k: v for driver in drivers for k, v in driver.env().items()}

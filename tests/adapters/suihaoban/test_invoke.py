@@ -16,9 +16,9 @@ import httpx
 import orjson
 import pytest
 
+from adapters.suihaoban.driver import SuihaobanDriver, answer_of
 from reference_court.seed import DEMO_CASES, DEMO_PEOPLE, DemoPerson
 from tests.adapters.suihaoban.support import PDF, shb_stack
-from tests.drivers.suihaoban import SuihaobanDriver, answer_of
 from tests.support.stack import RedisServer, Stack, free_port
 from workbench.drivers import ChannelAnswer, Person, Session
 

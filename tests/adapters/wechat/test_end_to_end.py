@@ -23,6 +23,7 @@ import gateway.channels as gateway_channels_module
 import gateway.core as gateway_core_module
 from adapters.wechat import ADAPTER
 from adapters.wechat.adapter import WechatAdapter
+from adapters.wechat.driver import SECRET_ENV, WechatDriver, answer_of
 from adapters.wechat.protocol import ERRCODES
 from adapters.wechat.standins import channel_entry
 from gateway.actor import Actor
@@ -30,7 +31,6 @@ from gateway.errors import CODES, ErrorCode, GatewayError
 from gateway.logs import configure_logging, get_logger
 from gateway.tokens import SessionTokens
 from reference_court.seed import DEMO_CASES, DEMO_PEOPLE
-from tests.drivers.wechat import SECRET_ENV, WechatDriver, answer_of
 from tests.support.stack import RedisServer, Stack, free_port, running_stack, serving
 from workbench.drivers import Person
 
@@ -431,7 +431,7 @@ def test_answers_read_back_into_canonical_codes() -> None:
 
 async def test_real_name_checks_are_limited_per_account() -> None:
     """Each check is a paid provider call: the eleventh within an hour is RATE_LIMITED (42901)."""
-    from tests.drivers.wechat import WechatDriver
+    from adapters.wechat.driver import WechatDriver
     from tests.support.channel_stack import channel_stack
 
     driver = WechatDriver()

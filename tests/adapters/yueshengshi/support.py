@@ -9,7 +9,7 @@ from typing import Any
 from starlette.applications import Starlette
 
 from adapters.yueshengshi import ADAPTER
-from tests.drivers.yueshengshi import YueshengshiDriver
+from adapters.yueshengshi.driver import YueshengshiDriver
 from tests.support.stack import Stack, running_stack, serving
 
 PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"

@@ -17,10 +17,10 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
+from adapters.yueshengshi.driver import YueshengshiDriver
 from adapters.yueshengshi.standins import Grant, ProvincialIdp
 from reference_court.seed import DEMO_CASES, DEMO_PEOPLE
 from tests.adapters.yueshengshi.support import FakeClock, yss_stack
-from tests.drivers.yueshengshi import YueshengshiDriver
 from tests.support.stack import Stack, free_port
 from workbench.drivers import ChannelAnswer, Person
 

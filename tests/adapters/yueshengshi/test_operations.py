@@ -15,9 +15,9 @@ from urllib.parse import quote
 import httpx
 import pytest
 
+from adapters.yueshengshi.driver import YueshengshiDriver, answer_of
 from reference_court.seed import DEMO_CASES, DEMO_PEOPLE, DemoPerson
 from tests.adapters.yueshengshi.support import PDF, yss_stack
-from tests.drivers.yueshengshi import YueshengshiDriver, answer_of
 from tests.support.stack import RedisServer, Stack
 from workbench.drivers import ChannelAnswer, Person, Session
 

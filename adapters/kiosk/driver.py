@@ -22,6 +22,7 @@ import httpx
 from adapters.kiosk.protocol import IDEMPOTENCY_FIELD
 from adapters.kiosk.sign_request import signed_headers
 from adapters.kiosk.standins import card_read
+from gateway import ErrorCode, GatewayError
 from workbench.drivers import ChannelAnswer, ChannelDriver, Person, Session
 
 
@@ -47,6 +48,9 @@ class KioskDriver(ChannelDriver):
 
     def env(self) -> dict[str, str]:
         return {self.key_env: self.key}
+
+    def error_http_status(self, code: str) -> int | None:
+        return GatewayError(ErrorCode(code)).status  # kiosks answer with the code's own HTTP status
 
     def base(self, gateway_url: str) -> str:
         return f"{gateway_url}/channels/{self.channel}"
@@ -137,3 +141,8 @@ class YuezhizhuDriver(KioskDriver):
 
 def _json(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False).encode("utf-8")
+
+
+def drivers() -> list[ChannelDriver]:
+    """Entry point ``court_gateway.adapter_drivers``: one driver per channel profile of this adapter."""
+    return [EfatingDriver(), YuezhizhuDriver()]

@@ -42,7 +42,8 @@ class WechatDriver(ChannelDriver):
         self.channel = channel
         # All test clients sign in from 127.0.0.1: the per-client limit has its own tests
         # (tests/security/test_api4_attempt_limits.py).
-        self.settings = {"login_attempts_per_client": "10000/minute", **settings}
+        self.settings = {"login_attempts_per_client": "10000/minute", "realname_attempts": "10000/hour",
+                         **settings}
         self.secret = secrets.token_urlsafe(24)
         self.wechat = FakeWeChat(app_id, self.secret)
         self.realname = FakeRealname.with_demo_people()
@@ -56,6 +57,9 @@ class WechatDriver(ChannelDriver):
 
     def stand_in_routes(self) -> list[BaseRoute]:
         return stand_in_routes(self.wechat, self.realname)
+
+    def error_http_status(self, code: str) -> int | None:
+        return 200  # errors travel in errcode, always HTTP 200 (CONTRACTS.md section 4)
 
     def base(self, gateway_url: str) -> str:
         return f"{gateway_url}/channels/{self.channel}"
@@ -113,3 +117,8 @@ def _data(response: httpx.Response) -> dict[str, Any]:
         raise AssertionError(f"wechat sign-in step failed: HTTP {response.status_code} {body}")
     data: dict[str, Any] = body["data"]
     return data
+
+
+def drivers() -> list[ChannelDriver]:
+    """Entry point ``court_gateway.adapter_drivers``: one driver per channel profile of this adapter."""
+    return [WechatDriver()]

@@ -44,6 +44,10 @@ class YueshengshiDriver(ChannelDriver):
     def env(self) -> dict[str, str]:
         return {self.secret_env: self.secret, self.client_secret_env: self.idp.client_secret}
 
+    def error_http_status(self, code: str) -> int | None:
+        """401 for a bad signature or a replay, 200 for every other error (CONTRACTS.md section 4)."""
+        return 401 if code in ("SIGNATURE_INVALID", "REPLAYED_REQUEST") else 200
+
     def stand_in_routes(self) -> list[BaseRoute]:
         return self.idp.routes()
 
@@ -118,3 +122,8 @@ def answer_of(response: httpx.Response) -> ChannelAnswer:
     return ChannelAnswer(response.status_code, body, response.headers, ok,
                          code.value if code is not None else (None if ok else "UNKNOWN"),
                          body.get("data") if ok else None)
+
+
+def drivers() -> list[ChannelDriver]:
+    """Entry point ``court_gateway.adapter_drivers``: one driver per channel profile of this adapter."""
+    return [YueshengshiDriver()]

@@ -31,8 +31,9 @@ from urllib.parse import urljoin
 import httpx
 
 from adapters.ivr12368.standins import channel_entry
-from gateway.domain.case_numbers import parse_case_number
-from workbench.drivers import ChannelAnswer, ChannelDriver, Person, Session
+from gateway import CaseNumberError, parse_case_number
+from workbench.drivers import CannotExpress, ChannelAnswer, ChannelDriver, Person, Session
+from workbench.passwords import case_password
 
 TOKEN_ENV = "IVR_TOKEN"
 #: menu key of each operation the hotline offers
@@ -185,37 +186,25 @@ def grammar_accepts(field_element: ET.Element, keys: str) -> bool:
     return False
 
 
-def case_password(person: Person, case_no: str, court: str | None = None) -> str:
-    """The person's case query password for the case, from the reference court's seed; a password
-    nobody at that court has when the person has none (a caller who does not know it)."""
-    from reference_court.seed import default_seed
-
-    seed = default_seed()
-    code = court or parse_case_number(case_no).court
-    court_seed = seed.courts[str(code)]
-    taken = set()
-    for case in court_seed.cases:
-        for party in case.parties:
-            if party.password:
-                taken.add(party.password)
-                if case.case_no == case_no and party.person.id_number == person.id_number.upper() and not party.left:
-                    return party.password
-    return next(f"{n:06d}" for n in range(100000, 1000000) if f"{n:06d}" not in taken)
-
-
 class Ivr12368Driver(ChannelDriver):
     channel = "ivr12368"
     adapter = "ivr12368"
+    offered_operations = frozenset(OFFERED_OPERATIONS)
 
     def __init__(self, channel: str = "ivr12368") -> None:
         self.channel = channel
         self.token = secrets.token_urlsafe(32)
+        self._arguments_by_key: dict[str, dict[str, Any]] = {}
 
     def channel_config(self, stand_in_url: str) -> dict[str, Any]:
         return channel_entry(TOKEN_ENV)
 
     def env(self) -> dict[str, str]:
         return {TOKEN_ENV: self.token}
+
+    def error_http_status(self, code: str) -> int | None:
+        """200 for every problem a call reports, but 401 for a bad IVR token (CONTRACTS.md section 4)."""
+        return None if code == "UNAUTHENTICATED" else 200
 
     async def sign_in(self, client: httpx.AsyncClient, gateway_url: str, person: Person,
                       assurance: str = "L2") -> Session:
@@ -232,9 +221,10 @@ class Ivr12368Driver(ChannelDriver):
     async def call(self, client: httpx.AsyncClient, gateway_url: str, session: Session | None, operation: str,
                    args: dict[str, Any], idempotency_key: str | None = None) -> ChannelAnswer:
         if operation not in OFFERED_OPERATIONS:
-            raise ValueError(f"the 12368 menu offers {', '.join(OFFERED_OPERATIONS)} only, not {operation}")
+            raise CannotExpress(f"the 12368 menu offers {', '.join(OFFERED_OPERATIONS)} only, not {operation}")
         if session is None:
             raise ValueError("every 12368 service needs a caller with a case query password")
+        self._check_keyable(args, idempotency_key)
         case_no = str(args["case_no"])
         court = args.get("court") or parse_case_number(case_no).court
         password = case_password(session.person, parse_case_number(case_no).text, court)
@@ -252,3 +242,22 @@ class Ivr12368Driver(ChannelDriver):
         ok = answer.get("code") == 0 and answer.get("action") == "play"
         return ChannelAnswer(last.status_code, answer, last.headers, ok, None if ok else answer.get("error"),
                              answer.get("data") if ok else None)
+
+    def _check_keyable(self, args: dict[str, Any], idempotency_key: str | None) -> None:
+        """What a caller cannot do on a keypad: key a case number that is not one, choose the callback
+        request's text or add fields to it, or send other arguments under a step already taken."""
+        try:
+            parse_case_number(str(args.get("case_no", "")))
+        except CaseNumberError as error:
+            raise CannotExpress("a caller keys the court code and serial digits, never a malformed case number") \
+                from error
+        if set(args) - {"case_no", "court", "text", "callback_phone"} or args.get("text") == "":
+            raise CannotExpress("the callback request's text is the hotline's own; a caller adds no fields")
+        if idempotency_key is not None and self._arguments_by_key.setdefault(idempotency_key, args) != args:
+            raise CannotExpress("a hotline write is keyed by call and step: a caller cannot send other "
+                                "arguments under a step already taken")
+
+
+def drivers() -> list[ChannelDriver]:
+    """Entry point ``court_gateway.adapter_drivers``: one driver per channel profile of this adapter."""
+    return [Ivr12368Driver()]

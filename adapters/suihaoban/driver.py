@@ -46,6 +46,9 @@ class SuihaobanDriver(ChannelDriver):
     def env(self) -> dict[str, str]:
         return {self.secret_env: self.secret}
 
+    def error_http_status(self, code: str) -> int | None:
+        return 200  # errors travel in resultCode, always HTTP 200 (CONTRACTS.md section 4)
+
     def stand_in_routes(self) -> list[BaseRoute]:
         return self.center.routes()
 
@@ -111,3 +114,8 @@ def answer_of(response: httpx.Response) -> ChannelAnswer:
     return ChannelAnswer(response.status_code, body, response.headers, ok,
                          code.value if code is not None else (None if ok else "UNKNOWN"),
                          body.get("data") if ok else None)
+
+
+def drivers() -> list[ChannelDriver]:
+    """Entry point ``court_gateway.adapter_drivers``: one driver per channel profile of this adapter."""
+    return [SuihaobanDriver()]
