@@ -169,6 +169,13 @@ async def quiet(seconds: float = 0.3) -> None:
     await asyncio.sleep(seconds)
 
 
+async def recorded(world: World, filing: str, steps: set[str]) -> None:
+    """Wait until the timer records ``steps`` as fired: a clock jump past a lease while a worker is
+    still recording its step would (rightly) let the other worker take the timer over."""
+    await eventually(lambda: world.store().get(timer_id(COURT, "filing_id", filing)),
+                     lambda timer: timer is not None and steps <= set(timer.fired))
+
+
 async def accept_filing(world: World, operation: str = "filings.submit", queued: bool = False) -> str:
     """What the gateway does when it accepts a write: the listener starts the timer."""
     item = "LA-0106-" + secrets.token_hex(6)
@@ -207,12 +214,14 @@ async def test_a_friday_filing_before_national_day_reminds_then_climbs_the_ladde
             assert world.sent() == []
             traveller.move_to(beijing("2025-10-08T09:00:01"))
             await until(lambda: len(world.standin.messages) == 1)
+            await recorded(world, filing, {"r2"})
             phone, _, text = world.sent()[0]
             assert phone == HANDLER
             assert text == f"【广州法院】办理提醒：网上立案申请{filing}（已受理12天）将于10月9日到期，请及时办理。"
 
             traveller.move_to(beijing("2025-10-10T09:00:01"))
             await until(lambda: len(world.standin.messages) == 3)
+            await recorded(world, filing, {"r2", "e0"})
             rung = world.standin.messages[1:]
             assert {m.phone for m in rung} == {HANDLER, DIVISION_HEAD}
             assert rung[0].text == (f"【广州法院】督办提醒：网上立案申请{filing}（已受理14天，期限10月9日）"
@@ -220,6 +229,7 @@ async def test_a_friday_filing_before_national_day_reminds_then_climbs_the_ladde
 
             traveller.move_to(beijing("2025-10-11T09:00:01"))
             await until(lambda: len(world.standin.messages) == 4)
+            await recorded(world, filing, {"r2", "e0", "e1"})
             assert world.standin.messages[3].phone == VICE_PRESIDENT
             traveller.move_to(beijing("2025-10-12T09:00:01"))
             await until(lambda: len(world.standin.messages) == 5)
