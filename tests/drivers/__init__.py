@@ -14,6 +14,7 @@ from workbench.drivers import ChannelDriver
 
 
 def _factories() -> dict[str, list[Callable[[], ChannelDriver]]]:
+    from adapters.rcs5g.driver import Rcs5gDriver
     from tests.drivers.ivr12368 import Ivr12368Driver
     from tests.drivers.kiosk import EfatingDriver, YuezhizhuDriver
     from tests.drivers.suihaoban import SuihaobanDriver
@@ -26,6 +27,7 @@ def _factories() -> dict[str, list[Callable[[], ChannelDriver]]]:
         "suihaoban": [SuihaobanDriver],
         "kiosk": [EfatingDriver, YuezhizhuDriver],
         "ivr12368": [Ivr12368Driver],
+        "rcs5g": [Rcs5gDriver],
     }
 
 
