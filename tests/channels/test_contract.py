@@ -25,7 +25,7 @@ from workbench.drivers import ChannelDriver, Person
 CASE = DEMO_CASES["zhangwei_yue0106_trial"]
 ZHANG = Person(DEMO_PEOPLE["zhangwei"].name, DEMO_PEOPLE["zhangwei"].id_number,
                phone=DEMO_PEOPLE["zhangwei"].phone)
-DRIVERS = installed_drivers(exclude=("ivr12368",))
+DRIVERS = installed_drivers(exclude=("ivr12368", "rcs5g"))
 # Every channel may offer everything but hearings.join; the per-person limit is small so the
 # table can reach it.
 OVERRIDES = {
