@@ -55,16 +55,20 @@ class RcsWorld:
 
 
 @contextlib.asynccontextmanager
-async def rcs_world(*, state: str = "memory", settings: Mapping[str, Any] | None = None) -> AsyncIterator[RcsWorld]:
-    driver = Rcs5gDriver(CHANNEL)
-    env = stack_env(driver.env())
+async def rcs_world(*, state: str = "memory", settings: Mapping[str, Any] | None = None,
+                    driver: Rcs5gDriver | None = None, env: Mapping[str, str] | None = None,
+                    config_extra: Mapping[str, Any] | None = None) -> AsyncIterator[RcsWorld]:
+    """``driver`` and ``env`` again: the same channel and secrets, e.g. for a restarted gateway."""
+    driver = driver or Rcs5gDriver(CHANNEL)
+    env = stack_env({**driver.env(), **(env or {})})
     sms = SmsStandIn(access_key=env["SMS_ACCESS_KEY"])
     port = free_port()
     maap_url = f"http://127.0.0.1:{port}/{CHANNEL}"
     channels = {CHANNEL: {**driver.channel_config(maap_url), **(settings or {})}}
     platform = Starlette(routes=[Mount(f"/{CHANNEL}", routes=driver.stand_in_routes())])
     async with serving(platform, port), serving(Starlette(routes=sms.routes())) as sms_url, \
-            running_stack(channels=channels, env=env, sms_url=sms_url, court_events=True,
+            running_stack(state=state, channels=channels, env=env, sms_url=sms_url, court_events=True,
+                          config_extra=config_extra,
                           extras={CHANNEL: {"retry_pauses_s": (0.05, 0.1, 0.2)}}) as stack, \
             httpx.AsyncClient(timeout=30) as client:
         driver.maap.gateway_url = stack.gateway_url
