@@ -238,7 +238,8 @@ def demo_kit(stand_in_url: str) -> DemoKit:
          f"-d '{{\"from\":\"{sample.phone}\",\"text\":\"菜单\"}}'"),
         (f"    curl -s {first_url}/_stand_in/type -H 'Content-Type: application/json' "
          f"-d '{{\"from\":\"{sample.phone}\",\"postback\":\"svc:progress\"}}'"),
-        f"  what the gateway sent the platform: curl -s {first_url}/_stand_in/messages",
+        "  what the gateway sent the platform (numbers masked):",
+        f"    curl -s {first_url}/_stand_in/messages",
     ]
     panel = PhonePanel(first.carrier.channel, first.callback_token, first_url, first.carrier.chatbot_id, sample)
     return DemoKit(channels=channels, env=env, stand_in_routes=routes, notes=notes, simulator=panel)
