@@ -9,6 +9,7 @@ as a card, and another falling back to SMS after DeliveryImpossible.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import time
 from collections.abc import AsyncIterator
@@ -17,6 +18,7 @@ from typing import Any
 import pytest
 
 from adapters.rcs5g import cards, protocol
+from adapters.rcs5g.adapter import write_key
 from adapters.rcs5g.phone import Phone, inbound_document, signed_post
 from gateway import ErrorCode, GatewayError
 from tests.adapters.rcs5g.support import CASE_NO, CHANNEL, NUMBER, PASSWORD, RcsWorld, rcs_world, wait_for
@@ -72,6 +74,9 @@ async def test_a_judge_message_is_sent_once_when_the_platform_resends_the_callba
     number = fresh_number(2)
     phone, _ = await verified(world, number, "message")
     mark = world.journal_mark()
+    conversation_key = f"rcs5g:{CHANNEL}:conv:{world.adapter.pseudonym(number)}"
+    asking = await world.stack.state.get(conversation_key)  # waiting for the message text
+    assert asking is not None
     document = inbound_document("judge-msg-" + number, number, world.maap.carrier.chatbot_id, protocol.TEXT,
                                 "请问开庭时间能否调整？")
     url = phone.messages_url
@@ -84,6 +89,20 @@ async def test_a_judge_message_is_sent_once_when_the_platform_resends_the_callba
     posts = [e for e in world.court_requests("/judge-messages", mark) if e["method"] == "POST"]
     assert len(posts) == 1 and posts[0]["body"] == {"text": "请问开庭时间能否调整？"}
     assert len(await _replies(world, "judge-msg-" + number)) == 1
+    # the write's key is the inbound messageId's: even a redelivery the gateway forgot having seen, after
+    # a crash that lost the conversation's step too, reaches the court as the same write
+    sub = posts[0]["actor"]["sub"]
+    key = hashlib.sha256(f"{CHANNEL}\n{sub}\n{write_key('judge-msg-' + number)}".encode()).hexdigest()
+    assert posts[0]["headers"]["idempotency-key"] == key
+    seen = f"rcs5g:{CHANNEL}:seen:" + hashlib.sha256(("judge-msg-" + number).encode()).hexdigest()[:40]
+    assert await world.stack.state.delete(seen) == 1
+    await world.stack.state.set(conversation_key, asking, 600)
+    await signed_post(world.client, url, phone.token, document)
+    await wait_for(lambda: len([m for m in world.maap.sent if m.get("clientCorrelator") == "judge-msg-" + number])
+                   == 2)
+    again = [m for m in world.maap.sent if m.get("clientCorrelator") == "judge-msg-" + number][-1]
+    assert "留言已提交" in again["bodyText"]
+    assert len([e for e in world.court_requests("/judge-messages", mark) if e["method"] == "POST"]) == 1
 
 
 async def test_a_wrong_signature_is_refused_with_401(world: RcsWorld) -> None:
