@@ -100,8 +100,8 @@ async def test_a_judge_message_is_sent_once_when_the_platform_resends_the_callba
     await signed_post(world.client, url, phone.token, document)
     await wait_for(lambda: len([m for m in world.maap.sent if m.get("clientCorrelator") == "judge-msg-" + number])
                    == 2)
-    again = [m for m in world.maap.sent if m.get("clientCorrelator") == "judge-msg-" + number][-1]
-    assert "留言已提交" in again["bodyText"]
+    replayed = [m for m in world.maap.sent if m.get("clientCorrelator") == "judge-msg-" + number][-1]
+    assert "留言已提交" in replayed["bodyText"]
     assert len([e for e in world.court_requests("/judge-messages", mark) if e["method"] == "POST"]) == 1
 
 
