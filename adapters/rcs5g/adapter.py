@@ -201,7 +201,7 @@ class Rcs5gAdapter(Adapter):
         lock, users = self._people.get(pseudonym, (asyncio.Lock(), 0))
         self._people[pseudonym] = (lock, users + 1)
         try:
-            async with lock:
+            async with lock:  # this process's messages of the person wait here, not polling the store
                 replies = await self._answer(inbound, number, pseudonym, request_id)
                 for reply in replies:
                     await self.deliver(reply, protocol.tel_uri(number), correlator=inbound.message_id)
@@ -219,9 +219,10 @@ class Rcs5gAdapter(Adapter):
         effects = _Effects(self, number, pseudonym, request_id)
         try:
             said = _said(inbound)
-            conversation = await self._conversations.load(pseudonym)
-            conversation, replies = await Dialogue(effects).answer(conversation, said)
-            await self._conversations.save(pseudonym, conversation)
+            async with self._conversations.turn(pseudonym):  # and other instances' messages of the person
+                conversation = await self._conversations.load(pseudonym)
+                conversation, replies = await Dialogue(effects).answer(conversation, said)
+                await self._conversations.save(pseudonym, conversation)
         except GatewayError as exc:
             from adapters.rcs5g.cards import menu_chips
 

@@ -9,6 +9,11 @@ pending uploads and where the person is in the conversation.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import secrets
+import time
+from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass, field
 from enum import Enum
 from typing import Any
@@ -18,6 +23,9 @@ import orjson
 from gateway import ErrorCode, GatewayError, StateStore, StateUnavailable, get_logger
 
 _log = get_logger("court_gateway.rcs5g")
+#: how long one message of a person may hold the person's turn (a file fetch included)
+TURN_TTL_S = 90
+_TURN_WAIT_S = 0.05
 
 
 class Stage(str, Enum):
@@ -73,6 +81,29 @@ class Conversations:
 
     def _key(self, pseudonym: str) -> str:
         return f"rcs5g:{self._channel}:conv:{pseudonym}"
+
+    @contextlib.asynccontextmanager
+    async def turn(self, pseudonym: str) -> AsyncIterator[None]:
+        """One message of a person at a time, across every instance: two messages sent in quick succession
+        (a case number, then its password) must not both start from the same step. A holder that died
+        frees the turn after ``TURN_TTL_S``; without the state store there is nothing to share, and
+        loading the conversation fails anyway."""
+        key = f"rcs5g:{self._channel}:turn:{pseudonym}"
+        owner = secrets.token_hex(8).encode()
+        deadline = time.monotonic() + TURN_TTL_S
+        try:
+            while not await self._state.set(key, owner, TURN_TTL_S, only_if_absent=True):
+                if time.monotonic() > deadline:
+                    break
+                await asyncio.sleep(_TURN_WAIT_S)
+        except StateUnavailable:
+            raise _unavailable() from None
+        try:
+            yield
+        finally:
+            with contextlib.suppress(StateUnavailable):
+                if await self._state.get(key) == owner:
+                    await self._state.delete(key)
 
     async def load(self, pseudonym: str) -> Conversation | None:
         """The person's conversation, or None when there is none (first message, or it idled out)."""

@@ -190,3 +190,33 @@ async def test_shutdown_waits_for_replies_in_flight(world: RcsWorld) -> None:
     await world.adapter.shutdown()  # drains: the reply is out before it returns
     await wait_for(lambda: any(m.get("clientCorrelator") == phone.sent[-1] for m in world.maap.sent), 1.0)
     await asyncio.sleep(0)
+
+
+async def test_messages_sent_in_quick_succession_are_answered_in_order(world: RcsWorld) -> None:
+    phone = world.phone(number_for(11))
+    await phone.say("菜单")
+    await phone.tap("svc:progress")
+    # the case number and the password leave the phone before the first reply arrives
+    await phone.post("text/plain", CASE_NO)
+    await phone.post("text/plain", PASSWORD)
+    assert (await phone.shown(phone.sent[-1])).title == CASE_NO
+
+
+async def test_a_persons_turn_is_held_by_one_message_at_a_time_across_instances() -> None:
+    from adapters.rcs5g.conversation import Conversations
+    from gateway.state.memory import MemoryState
+
+    state = MemoryState()
+    first, second = Conversations(state, CHANNEL, 600), Conversations(state, CHANNEL, 600)  # two instances
+    order: list[str] = []
+
+    async def one(conversations: Conversations, name: str, hold_s: float) -> None:
+        async with conversations.turn("a_person"):
+            order.append(name + " in")
+            await asyncio.sleep(hold_s)
+            order.append(name + " out")
+
+    await asyncio.gather(one(first, "a", 0.2), one(second, "b", 0.0))
+    assert order in (["a in", "a out", "b in", "b out"], ["b in", "b out", "a in", "a out"])
+    async with first.turn("a_person"):  # and it is free again afterwards
+        pass
