@@ -193,6 +193,11 @@ class Rcs5gAdapter(Adapter):
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
+    @property
+    def busy(self) -> int:
+        """Conversations and SMS fallbacks still running in the background (drained by shutdown)."""
+        return len(self._background)
+
     def pseudonym(self, number: str) -> str:
         return self.gateway.pseudonyms.account(self.context.name, "tel:" + number)
 

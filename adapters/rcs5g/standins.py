@@ -74,6 +74,7 @@ class FakeMaap:
     token_fetches: int = 0
     fail_next: list[int] = field(default_factory=list)  # HTTP statuses for the next outbound requests
     no_5g: dict[str, str] = field(default_factory=dict)  # number -> DeliveryImpossible description
+    reported: list[tuple[str, int]] = field(default_factory=list)  # (messageId, the gateway's HTTP status)
     files: dict[str, tuple[bytes, str]] = field(default_factory=lambda: {"evidence.pdf": (DEMO_PDF,
                                                                                           "application/pdf")})
     _tokens: set[str] = field(default_factory=set)
@@ -127,7 +128,8 @@ class FakeMaap:
 
     async def _post_report(self, document: dict[str, Any]) -> None:
         await asyncio.sleep(0.05)  # a report follows the send, as on the real platform
-        await self.post_callback("/notify/delivery", document)
+        answer = await self.post_callback("/notify/delivery", document)
+        self.reported.append((document["deliveryInfo"]["messageId"], answer.status_code))
 
     async def post_callback(self, path: str, document: dict[str, Any]) -> httpx.Response:
         async with httpx.AsyncClient(timeout=20) as client:

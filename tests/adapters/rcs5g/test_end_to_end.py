@@ -8,7 +8,6 @@ as a card, and another falling back to SMS after DeliveryImpossible.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import time
@@ -85,7 +84,7 @@ async def test_a_judge_message_is_sent_once_when_the_platform_resends_the_callba
     assert first.json() == again.json() == {"code": 0}
     replies = await _replies(world, "judge-msg-" + number)
     assert replies[0]["contentType"] == protocol.BOT_MESSAGE and "留言已提交" in replies[0]["bodyText"]
-    await asyncio.sleep(0.3)
+    await wait_for(lambda: world.adapter.busy == 0)  # the second delivery was acknowledged, not processed
     posts = [e for e in world.court_requests("/judge-messages", mark) if e["method"] == "POST"]
     assert len(posts) == 1 and posts[0]["body"] == {"text": "请问开庭时间能否调整？"}
     assert len(await _replies(world, "judge-msg-" + number)) == 1
@@ -163,44 +162,47 @@ async def test_a_file_from_a_host_not_in_file_hosts_is_refused(world: RcsWorld) 
     assert posts[0]["body"]["documents"][0]["name"] == "evidence"
 
 
-async def test_a_notification_arrives_as_a_card_with_its_sms_version(world: RcsWorld) -> None:
-    number = fresh_number(6)
+async def notified(world: RcsWorld, tag: int, no_5g: str | None = None) -> tuple[str, dict[str, Any]]:
+    """A person's judge message, the judge's reply, and the notification the person was sent about it."""
+    number = fresh_number(tag)
     phone, _ = await verified(world, number, "message")
-    message = await _send_judge_message(world, phone, "请法官回复我")
+    message = await _send_judge_message(world, phone, f"请法官回复我（{tag}）")
+    if no_5g is not None:
+        world.maap.no_5g[number] = no_5g
     before = len(world.maap.to(number))
     await _court_replies(world, message)
     await wait_for(lambda: len(world.maap.to(number)) > before)
-    notice = world.maap.to(number)[-1]
+    return number, world.maap.to(number)[-1]
+
+
+async def settled(world: RcsWorld, message_id: str, reports: int = 1) -> None:
+    """The platform's reports of the message were answered and the gateway finished what they started."""
+    await wait_for(lambda: [m for m, _ in world.maap.reported].count(message_id) >= reports)
+    await wait_for(lambda: world.adapter.busy == 0)
+
+
+async def test_a_notification_arrives_as_a_card_with_its_sms_version(world: RcsWorld) -> None:
+    _, notice = await notified(world, 6)
     assert "clientCorrelator" not in notice and notice["smsSupported"] is True
-    assert "法官已回复" in notice["bodyText"] and notice["smsContent"].startswith("【广州法院】")
-    assert CASE_NO in notice["smsContent"]
+    assert notice["contentType"] == protocol.BOT_MESSAGE and "法官已回复" in notice["bodyText"]
+    assert notice["smsContent"].startswith("【广州法院】") and CASE_NO in notice["smsContent"]
 
 
 async def test_an_undeliverable_notification_goes_out_by_sms_once(world: RcsWorld) -> None:
-    number = fresh_number(7)
-    phone, _ = await verified(world, number, "message")
-    message = await _send_judge_message(world, phone, "没有5G消息也请通知我")
-    world.maap.no_5g[number] = "terminal does not support 5G messages"
-    await _court_replies(world, message)
-    await wait_for(lambda: len(world.sms.sent_to(number)) == 1)
-    notice = world.maap.to(number)[-1]
-    assert world.sms.sent_to(number)[0].text == notice["smsContent"]
+    number, notice = await notified(world, 7, no_5g="terminal does not support 5G messages")
+    await settled(world, notice["messageId"])
+    assert [sms.text for sms in world.sms.sent_to(number)] == [notice["smsContent"]]
     # the platform reports it again: still one SMS
     report = {"deliveryInfo": {"address": protocol.tel_uri(number), "messageId": notice["messageId"],
                                "deliveryStatus": protocol.DELIVERY_IMPOSSIBLE}}
     assert (await world.maap.post_callback("/notify/delivery", report)).json() == {"code": 0}
-    await asyncio.sleep(0.3)
+    await wait_for(lambda: world.adapter.busy == 0)
     assert len(world.sms.sent_to(number)) == 1
 
 
 async def test_a_notification_the_platform_sent_as_sms_itself_is_not_texted_again(world: RcsWorld) -> None:
-    number = fresh_number(8)
-    phone, _ = await verified(world, number, "message")
-    message = await _send_judge_message(world, phone, "请回复")
-    world.maap.no_5g[number] = "converted to SMS"
-    await _court_replies(world, message)
-    await wait_for(lambda: bool(world.maap.to(number)) and world.maap.to(number)[-1].get("smsContent") is not None)
-    await asyncio.sleep(0.5)
+    number, notice = await notified(world, 8, no_5g="converted to SMS")
+    await settled(world, notice["messageId"])
     assert world.sms.sent_to(number) == []
 
 
