@@ -5,10 +5,12 @@ canonical API would send, errors in words, and no personal data in the logs."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+import time_machine
 
 from adapters.rcs5g import cards
 from adapters.rcs5g.driver import Rcs5gDriver
@@ -220,3 +222,18 @@ async def test_a_persons_turn_is_held_by_one_message_at_a_time_across_instances(
     assert order in (["a in", "a out", "b in", "b out"], ["b in", "b out", "a in", "a out"])
     async with first.turn("a_person"):  # and it is free again afterwards
         pass
+
+
+async def test_a_conversation_ends_after_idle_timeout_s_of_silence() -> None:
+    # A world of its own: moving the clock leaves rate limiters and nonces of that world in the future.
+    async with rcs_world() as idle_world:
+        phone = await to_password(idle_world, number_for(12))
+        assert (await phone.say(PASSWORD)).title == CASE_NO
+        idle = idle_world.adapter.settings.idle_timeout_s
+        start = time.time()
+        with time_machine.travel(start + idle - 30, tick=True):
+            # a message inside the timeout keeps the conversation (and renews it)
+            assert (await phone.tap("svc:hearings")).title == f"{CASE_NO} 开庭信息"
+        with time_machine.travel(start + 2 * idle, tick=True):
+            # after idle_timeout_s of silence it is gone: the verified case too
+            assert (await phone.tap("svc:hearings")).text == cards.ASK_CASE_NO
