@@ -33,6 +33,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from adapters.rcs5g import files, protocol
+from adapters.rcs5g.cards import menu_chips
 from adapters.rcs5g.conversation import Conversations
 from adapters.rcs5g.dialogue import Dialogue, Ran, Said
 from adapters.rcs5g.maap import MaapClient, Platform, SendRefused
@@ -229,9 +230,11 @@ class Rcs5gAdapter(Adapter):
                 conversation, replies = await Dialogue(effects).answer(conversation, said)
                 await self._conversations.save(pseudonym, conversation)
         except GatewayError as exc:
-            from adapters.rcs5g.cards import menu_chips
-
             return [protocol.error_reply(exc, menu_chips(self.settings.hotline))]
+        except Exception:  # noqa: BLE001 - a bug must still leave the person an answer, and a log line
+            _log.exception("inbound message failed", channel=self.context.name, request_id=request_id)
+            internal = GatewayError(ErrorCode.INTERNAL, "internal error")
+            return [protocol.error_reply(internal, menu_chips(self.settings.hotline))]
         _log.info("rcs5g message answered", channel=self.context.name, request_id=request_id,
                   person=self.gateway.pseudonyms.log_safe(pseudonym), content=inbound.content_type,
                   stage=conversation.stage.value, replies=len(replies))

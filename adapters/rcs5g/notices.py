@@ -26,7 +26,15 @@ from adapters.rcs5g.labels import kind_label, status_label
 from adapters.rcs5g.maap import SendRefused
 from adapters.rcs5g.protocol import DELIVERY_IMPOSSIBLE, Delivery, Reply, chip, tel_uri
 from adapters.rcs5g.settings import Rcs5gSettings
-from gateway import Actor, StateUnavailable, caller_number, get_logger, normalise_mobile
+from gateway import (
+    Actor,
+    ErrorCode,
+    GatewayError,
+    StateUnavailable,
+    caller_number,
+    get_logger,
+    normalise_mobile,
+)
 
 if TYPE_CHECKING:
     from adapters.rcs5g.adapter import Rcs5gAdapter
@@ -76,6 +84,10 @@ def notice_card(event: str, params: dict[str, str]) -> tuple[str, str] | None:
         return None  # the event lacks what its sentence needs: better no card than a wrong one
 
 
+def _unavailable() -> GatewayError:
+    return GatewayError(ErrorCode.SERVICE_UNAVAILABLE, "state store unavailable", retry_after=30)
+
+
 def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
@@ -100,7 +112,11 @@ class Notices:
         reply = Reply(text, title=title, chips=[chip("菜单", MENU)], sms_content=self._sms_text(event, params, text))
         message_id = "cg-n-" + secrets.token_hex(12)
         record = {"event": event, "params": params, "to": _digest(to)}
-        await self._adapter.gateway.state.set(self._key(message_id), orjson.dumps(record), NOTICE_TTL_S)
+        try:
+            await self._adapter.gateway.state.set(self._key(message_id), orjson.dumps(record), NOTICE_TTL_S)
+        except StateUnavailable:
+            # Without the record a DeliveryImpossible could not be texted: not now, the gateway tries again.
+            raise _unavailable() from None
         message = self._adapter.maap_message(reply, message_id, to)
         try:
             await self._adapter.maap.send(message)
@@ -127,8 +143,8 @@ class Notices:
         try:
             raw = await self._adapter.gateway.state.get(self._key(report.message_id))
         except StateUnavailable:
-            _log.error("delivery report of a notification not checked: state store unavailable", channel=channel)
-            raise
+            # The platform is told to report again later (CONTRACTS.md 4.7: any code but 0 is a failure).
+            raise _unavailable() from None
         if raw is None:
             return  # a reply in a conversation, or a notification long gone
         if report.sms_sent_by_platform:
