@@ -62,7 +62,10 @@ class Rcs5gDriver(ChannelDriver):
 
     def __init__(self, channel: str = "rcs5g") -> None:
         self.channel = channel
-        carrier = replace(CARRIERS[0], channel=channel)
+        # Secrets named after the channel: two drivers (two carriers) in one stack never share them.
+        prefix = channel.upper().replace("-", "_")
+        carrier = replace(CARRIERS[0], channel=channel, app_key_env=f"{prefix}_APP_KEY",
+                          callback_token_env=f"{prefix}_CALLBACK_TOKEN")
         self.maap = FakeMaap(carrier, secrets.token_urlsafe(16), secrets.token_urlsafe(32).encode())
 
     def channel_config(self, stand_in_url: str) -> dict[str, Any]:
