@@ -245,6 +245,14 @@ class Rcs5gAdapter(Adapter):
         """Send one outbound message, trying again while the platform is down; False once given up."""
         message_id = message_id or "cg-" + secrets.token_hex(12)
         message = self.maap_message(reply, message_id, to, correlator)
+        try:
+            return await self._send_with_retries(message, message_id)
+        except asyncio.CancelledError:
+            _log.error("outbound message not sent: the gateway is shutting down", channel=self.context.name,
+                       message_id=message_id)
+            raise
+
+    async def _send_with_retries(self, message: dict[str, Any], message_id: str) -> bool:
         for attempt in range(self.settings.reply_attempts):
             try:
                 await self.maap.send(message)

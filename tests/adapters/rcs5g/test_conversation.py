@@ -16,7 +16,7 @@ from adapters.rcs5g import cards
 from adapters.rcs5g.driver import Rcs5gDriver
 from gateway import ErrorCode, GatewayError
 from gateway.logs import STDOUT
-from tests.adapters.rcs5g.support import CASE_NO, CHANNEL, NUMBER, PASSWORD, RcsWorld, rcs_world
+from tests.adapters.rcs5g.support import CASE_NO, CHANNEL, NUMBER, PASSWORD, RcsWorld, rcs_world, wait_for
 from tests.support.stack import RedisServer
 
 WRONG = "999999"
@@ -237,3 +237,16 @@ async def test_a_conversation_ends_after_idle_timeout_s_of_silence() -> None:
         with time_machine.travel(start + 2 * idle, tick=True):
             # after idle_timeout_s of silence it is gone: the verified case too
             assert (await phone.tap("svc:hearings")).text == cards.ASK_CASE_NO
+
+
+async def test_a_reply_the_platform_never_takes_is_logged_as_an_error_not_dropped_silently(
+        world: RcsWorld, capfd: pytest.CaptureFixture[str]) -> None:
+    phone = world.phone(number_for(13))
+    world.maap.fail_next[:] = [503] * world.adapter.settings.reply_attempts
+    await phone.post("text/plain", "菜单")
+    await wait_for(lambda: world.adapter.busy == 0)
+    assert world.maap.fail_next == [] and not any(m.get("clientCorrelator") == phone.sent[-1]
+                                                  for m in world.maap.sent)
+    STDOUT.flush()
+    printed = "".join(capfd.readouterr())
+    assert '"event":"outbound message given up after every try"' in printed and '"level":"error"' in printed
