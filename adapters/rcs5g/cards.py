@@ -15,7 +15,8 @@ from adapters.rcs5g.protocol import Reply, chip, dial_chip
 CST = timezone(timedelta(hours=8))
 MENU = "menu"
 SWITCH = "switch"  # another case: forget the verified one, ask for a case number
-MENU_WORDS = ("菜单", "menu", "主菜单", "开始", "你好", "您好")
+MENU_WORDS = ("菜单", "主菜单", "menu", "MENU", "Menu")  # the menu from anywhere
+GREETINGS = ("你好", "您好", "开始", "hi", "hello")  # the menu when nothing else is asked
 #: service -> (chip text, canonical operation or "" for a flow of several steps)
 SERVICES: dict[str, tuple[str, str]] = {
     "progress": ("案件进展", "cases.progress"),

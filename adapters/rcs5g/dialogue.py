@@ -90,7 +90,8 @@ class Dialogue:
         conv = conversation or Conversation()
         postback = said.postback or ""
         text = typed(said.text or "")
-        if postback == cards.MENU or text in cards.MENU_WORDS:
+        if postback == cards.MENU or text in cards.MENU_WORDS or (conv.stage is Stage.MENU and
+                                                                 text.lower() in cards.GREETINGS):
             return self._menu(conv)
         if postback == cards.SWITCH:
             conv = replace(conv, actor=None, stage=Stage.CASE_NO, service="progress", uploads=[], kind=None)

@@ -183,3 +183,15 @@ async def test_the_fee_calculator_takes_a_typed_type_and_a_full_width_amount() -
     conv, _ = await say(dialogue, conv, postback="fee:执")
     conv, _ = await say(dialogue, conv, "0")
     assert effects.runs[-1][:2] == ("fees.calculate", {"case_type": "执"})
+
+
+async def test_a_greeting_is_the_menu_only_where_nothing_else_is_asked() -> None:
+    effects = Recorded()
+    dialogue, conv = await verified(effects, "message")
+    conv, _ = await say(dialogue, conv, "你好", message_id="in-hello")
+    assert effects.runs[-1] == ("judge_messages.send", {"case_no": CASE, "text": "你好"}, "in-hello")
+    conv, menu = await say(dialogue, conv, "你好")
+    assert menu.title == "广州法院诉讼服务"
+    conv, _ = await say(dialogue, conv, postback="svc:message")
+    conv, menu = await say(dialogue, conv, "菜单")  # the menu word leaves any step
+    assert menu.title == "广州法院诉讼服务" and conv.stage is Stage.MENU
