@@ -250,3 +250,13 @@ async def test_a_reply_the_platform_never_takes_is_logged_as_an_error_not_droppe
     STDOUT.flush()
     printed = "".join(capfd.readouterr())
     assert '"event":"outbound message given up after every try"' in printed and '"level":"error"' in printed
+
+
+async def test_a_person_cannot_run_a_service_in_bulk() -> None:
+    async with rcs_world(settings={"rate_limits": {"per_actor": "3/minute", "per_channel": "1000/second"}}) as limited:
+        phone = await to_password(limited, number_for(40))
+        answers = [await phone.say(PASSWORD)]
+        answers += [await phone.tap("svc:progress") for _ in range(3)]
+        assert [a.title for a in answers[:3]] == [CASE_NO] * 3
+        assert answers[-1].title is None and answers[-1].text == GatewayError(ErrorCode.RATE_LIMITED).message
+        assert "案件进展" in answers[-1].chips  # chips to go on, once the limit allows
