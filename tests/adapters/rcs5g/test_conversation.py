@@ -260,3 +260,21 @@ async def test_a_person_cannot_run_a_service_in_bulk() -> None:
         assert [a.title for a in answers[:3]] == [CASE_NO] * 3
         assert answers[-1].title is None and answers[-1].text == GatewayError(ErrorCode.RATE_LIMITED).message
         assert "案件进展" in answers[-1].chips  # chips to go on, once the limit allows
+
+
+async def test_a_judge_message_while_the_court_is_down_is_queued_and_delivered_later(world: RcsWorld) -> None:
+    phone = await to_password(world, number_for(14))
+    await phone.say(PASSWORD)
+    await phone.tap("svc:message")
+    mark = world.journal_mark()
+    await world.client.post(f"{world.stack.court_root}/_ref/faults",
+                            json={"court": "粤0106", "mode": "unavailable_503", "count": 1})
+    card = await phone.say("法院暂时不可用时的留言")
+    assert card.title == f"{CASE_NO} 留言已提交" and card.text.startswith("您的留言已受理，将尽快转交法官。")
+
+    def delivered() -> list[dict[str, Any]]:
+        return [e for e in world.court_requests("/judge-messages", mark) if e["method"] == "POST"
+                and e["body"] == {"text": "法院暂时不可用时的留言"} and e.get("status", 201) < 300]
+
+    await wait_for(lambda: len(delivered()) >= 1, 30.0)
+    assert len(delivered()) == 1
