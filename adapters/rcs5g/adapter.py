@@ -103,7 +103,7 @@ class Rcs5gAdapter(Adapter):
                             settings.timeout_s)
         self.maap = MaapClient(self.gateway.http, self.gateway.state, platform)
         self._conversations = Conversations(self.gateway.state, context.name, settings.idle_timeout_s)
-        self._notices = Notices(self, settings)
+        self._notices = Notices(self)
         self._background: set[asyncio.Task[None]] = set()
         self._people: dict[str, tuple[asyncio.Lock, int]] = {}  # one message at a time per person, here
         self._fetches = asyncio.Semaphore(4)

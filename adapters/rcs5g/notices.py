@@ -4,7 +4,7 @@ A person whose last channel was rcs5g is told there (CONTRACTS.md section
 4.7): a card with ``smsSupported: true`` and ``smsContent``, the text of the
 event's SMS template, so a phone without 5G messages gets the same words by
 SMS from the platform. The gateway remembers what it sent (event, template
-parameters, a digest of the address: no number, no name) under its own message
+parameters, a keyed pseudonym of the address: no number, no name) under its own message
 id; when the platform later reports ``DeliveryImpossible`` and says it did not
 send the SMS version itself, the gateway sends that SMS through ``notify.sms``.
 The SMS ``OutId`` is derived from the message id, so however often the report
@@ -25,7 +25,6 @@ from adapters.rcs5g.cards import CST, MENU
 from adapters.rcs5g.labels import kind_label, status_label
 from adapters.rcs5g.maap import SendRefused
 from adapters.rcs5g.protocol import DELIVERY_IMPOSSIBLE, Delivery, Reply, chip, tel_uri
-from adapters.rcs5g.settings import Rcs5gSettings
 from gateway import (
     Actor,
     ErrorCode,
@@ -93,9 +92,8 @@ def _digest(text: str) -> str:
 
 
 class Notices:
-    def __init__(self, adapter: Rcs5gAdapter, settings: Rcs5gSettings) -> None:
+    def __init__(self, adapter: Rcs5gAdapter) -> None:
         self._adapter = adapter
-        self._settings = settings
 
     def _key(self, message_id: str) -> str:
         return f"rcs5g:{self._adapter.context.name}:notice:{_digest(message_id)}"
@@ -111,7 +109,7 @@ class Notices:
         title, text = card
         reply = Reply(text, title=title, chips=[chip("菜单", MENU)], sms_content=self._sms_text(event, params, text))
         message_id = "cg-n-" + secrets.token_hex(12)
-        record = {"event": event, "params": params, "to": _digest(to)}
+        record = {"event": event, "params": params, "to": self._pseudonym(to)}
         try:
             await self._adapter.gateway.state.set(self._key(message_id), orjson.dumps(record), NOTICE_TTL_S)
         except StateUnavailable:
@@ -126,6 +124,10 @@ class Notices:
         _log.info("rcs5g notification", channel=self._adapter.context.name, notification=event, sent=sent,
                   message_id=message_id)
         return sent
+
+    def _pseudonym(self, address: str) -> str:
+        """The address as a keyed hash: the record names nobody without the gateway's secret."""
+        return self._adapter.gateway.pseudonyms.account(self._adapter.context.name, address)
 
     def _sms_text(self, event: str, params: dict[str, str], fallback: str) -> str:
         sender = self._adapter.gateway.sms
@@ -153,7 +155,7 @@ class Notices:
         record = orjson.loads(raw)
         number = caller_number(report.address)
         mobile = normalise_mobile(number) if number else None
-        if mobile is None or _digest(tel_uri(number or "")) != record.get("to"):
+        if mobile is None or self._pseudonym(tel_uri(mobile)) != record.get("to"):
             _log.warning("delivery report names another address than the notification", channel=channel,
                          message_id=report.message_id)
             return
