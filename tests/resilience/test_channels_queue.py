@@ -19,7 +19,7 @@ from tests.support.channel_stack import channel_stack
 from tests.support.stack import Stack
 from workbench.drivers import ChannelDriver, Person
 
-DRIVERS = installed_drivers(exclude=("ivr12368",))  # the hotline's menu has no consultation
+DRIVERS = installed_drivers(exclude=("ivr12368", "rcs5g"))  # their menus have no consultation
 ZHANG = Person(ZW.name, ZW.id_number, phone=ZW.phone)
 QUESTION = {"court": "粤0106", "topic": "立案咨询", "question": "网上立案需要哪些材料？"}
 

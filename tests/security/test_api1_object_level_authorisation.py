@@ -14,14 +14,14 @@ import httpx
 import pytest
 
 from reference_court.seed import DEMO_CASES, DEMO_PEOPLE
-from tests.security.conftest import DRIVERS, driver
+from tests.security.conftest import DRIVERS, MENU_BOUND, driver
 from tests.support.stack import Stack
 from workbench.drivers import ChannelAnswer, Person
 
 SOMEONE_ELSES = DEMO_CASES["zhangwei_yue0106_trial"]
 MISSING = "（2026）粤0106民初99999998号"
 WF = DEMO_PEOPLE["wangfang"]
-CHANNELS = [d.channel for d in DRIVERS if d.adapter != "ivr12368"]
+CHANNELS = [d.channel for d in DRIVERS if d.adapter not in MENU_BOUND]
 OPERATIONS = ["cases.progress", "payments.list", "hearings.list", "judge_messages.list"]
 
 

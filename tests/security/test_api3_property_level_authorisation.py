@@ -12,13 +12,13 @@ import httpx
 import pytest
 
 from reference_court.seed import DEMO_CASES, DEMO_PEOPLE
-from tests.security.conftest import DRIVERS, driver
+from tests.security.conftest import DRIVERS, MENU_BOUND, driver
 from tests.support.stack import Stack
 from workbench.drivers import Person
 
 CASE = DEMO_CASES["zhangwei_yue0106_trial"]
 ZW = DEMO_PEOPLE["zhangwei"]
-CHANNELS = [d.channel for d in DRIVERS if d.adapter != "ivr12368"]
+CHANNELS = [d.channel for d in DRIVERS if d.adapter not in MENU_BOUND]
 
 
 def _consultation(**extra: Any) -> dict[str, Any]:

@@ -13,12 +13,13 @@ import pytest
 
 from reference_court.seed import DEMO_CASES, DEMO_PEOPLE
 from tests.drivers import installed_drivers
+from tests.security.conftest import MENU_BOUND
 from tests.support.channel_stack import channel_stack
 from tests.support.stack import Stack
 from workbench.drivers import ChannelDriver, Person
 
 PER_PERSON = 4
-DRIVERS: list[ChannelDriver] = [d for d in installed_drivers() if d.adapter != "ivr12368"]
+DRIVERS: list[ChannelDriver] = [d for d in installed_drivers() if d.adapter not in MENU_BOUND]
 CASE = DEMO_CASES["zhangwei_yue0106_trial"]
 ZW = DEMO_PEOPLE["zhangwei"]
 RATE_LIMITED_RAW = {"wechat": 42901, "yueshengshi": 4001, "suihaoban": "4290", "efating": "RATE_LIMITED",
