@@ -9,7 +9,7 @@ acceptance notice, from the demo data), then what the service asks (the
 message text, the amount).
 
 The chatbot offers what its menu offers (:data:`OFFERED_OPERATIONS`); any other
-operation raises ``ValueError``: no chip leads to it. Answers are cards in
+operation raises ``CannotExpress``: no chip leads to it. Answers are cards in
 plain words, not the canonical result, so ``ChannelAnswer.data`` is the card
 (``{"title", "text", "chips"}``) and ``code`` the error code whose Chinese
 message the chatbot wrote.
@@ -29,7 +29,7 @@ from adapters.rcs5g.phone import Phone, Shown
 from adapters.rcs5g.protocol import error_message_of
 from adapters.rcs5g.standins import CARRIERS, FakeMaap, channel_entry
 from gateway import CaseNumberError, ErrorCode, GatewayError, parse_case_number
-from workbench.drivers import ChannelAnswer, ChannelDriver, Person, Session
+from workbench.drivers import CannotExpress, ChannelAnswer, ChannelDriver, Person, Session
 
 #: operation -> the menu service that leads to it
 OFFERED_OPERATIONS: dict[str, str] = {
@@ -59,6 +59,7 @@ def case_password(person: Person, case_no: str) -> str:
 class Rcs5gDriver(ChannelDriver):
     channel = "rcs5g"
     adapter = "rcs5g"
+    offered_operations = frozenset(OFFERED_OPERATIONS)
 
     def __init__(self, channel: str = "rcs5g") -> None:
         self.channel = channel
@@ -79,6 +80,10 @@ class Rcs5gDriver(ChannelDriver):
     def stand_in_routes(self) -> list[BaseRoute]:
         return self.maap.routes()
 
+    def error_http_status(self, code: str) -> int | None:
+        """Errors travel as text replies; the callback that carried the message is 200 (CONTRACTS.md 4.7)."""
+        return 200
+
     async def sign_in(self, client: httpx.AsyncClient, gateway_url: str, person: Person,
                       assurance: str = "L2") -> Session:
         """No login: the number is all a conversation starts with; a verified person is L2 for one case."""
@@ -93,9 +98,9 @@ class Rcs5gDriver(ChannelDriver):
                    args: dict[str, Any], idempotency_key: str | None = None) -> ChannelAnswer:
         service = OFFERED_OPERATIONS.get(operation)
         if service is None:
-            raise ValueError(f"the chatbot's menu offers {', '.join(OFFERED_OPERATIONS)} only, not {operation}")
+            raise CannotExpress(f"the chatbot's menu offers {', '.join(OFFERED_OPERATIONS)} only, not {operation}")
         if session is None:
-            raise ValueError("a 5G conversation needs the person's number")
+            raise CannotExpress("a 5G conversation needs the person's number")
         phone = self.phone(client, gateway_url, session.values["number"])
         await phone.tap(cards.MENU)
         shown = await self._steps(phone, session.person, service, args, idempotency_key)
