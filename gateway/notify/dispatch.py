@@ -1,6 +1,7 @@
 """Citizen notifications of court events: told on the channel they used, once per event.
 
-The events endpoint queues every new known court event here (:class:`NotificationQueue`); the
+The events endpoint queues every new known court event here (:class:`NotificationQueue`), and the
+deliverer the outcome of each queued write (``delivery.finished``, gateway/resilience/follow.py); the
 ``notifications`` background job (:class:`NotificationDispatcher`), run by every ``serve`` and
 ``worker`` process, claims queued events with a lease and tells the people concerned:
 
@@ -10,8 +11,10 @@ The events endpoint queues every new known court event here (:class:`Notificatio
 - how: the channel's own push when its adapter has one (``Adapter.notify``, a mini program's
   subscribe message), otherwise, or when the channel cannot reach the person (no subscription,
   no template), an SMS to the phone the route knows (channels without push; terminal users only
-  if they left a phone). The channel's ``notify`` settings choose which events it wants at all;
-- once: an SMS's ``OutId`` is the event and the person, which the SMS sender never sends twice;
+  if they left a phone), or when the channel's operator routed the event to SMS
+  (``notify.sms_events``). The channel's ``notify`` settings choose which events it wants at all;
+- once: an event is queued once (its key stays as a tombstone for ``DONE_TTL_S`` after it was
+  told, so the same event queued again is ignored); an SMS's ``OutId`` is the event and the person, which the SMS sender never sends twice;
   a push is claimed in the state store before it is sent (at most once: if a worker dies in the
   middle of a push, that push is not repeated). A channel whose push service is down is tried
   again with growing pauses; after the last try the SMS fallback is used.
