@@ -96,6 +96,8 @@ class DeliveryReport:
     request_id: str
     result: Any = None
     error: dict[str, str] | None = None
+    #: the case the write concerned, if it named one
+    case_no: str | None = None
 
 
 Notify = Callable[[DeliveryReport], Awaitable[None]]
@@ -344,8 +346,10 @@ class Deliverer:
 
     async def _tell(self, write: QueuedWrite, status: Literal["delivered", "failed"], *, result: Any = None,
                     error: dict[str, str] | None = None) -> None:
+        case_no = write.args.get("case_no")
         report = DeliveryReport(write.delivery_id, write.operation, write.court, write.channel, status,
-                                Actor.from_record(write.actor), write.request_id, result, error)
+                                Actor.from_record(write.actor), write.request_id, result, error,
+                                case_no if isinstance(case_no, str) else None)
         try:
             await self.notify(report)
         except Exception:  # noqa: BLE001 - the delivery stands whatever the notification does

@@ -9,7 +9,9 @@ until the court names the item. When the court has answered:
   delivery again (a retry after a crash, another worker's takeover) queues nothing new and the
   person hears it once;
 - once delivered, the route follows the write to the created item, so the court's later events
-  about it (a filing received, reviewed, docketed) reach the person on the channel they used.
+  about it (a filing received, reviewed, docketed) reach the person on the channel they used;
+  and a write on a case makes its author follow the case only now, when the court has taken it
+  (a queued write's participant check may still fail before delivery).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from gateway.notify.dispatch import NotificationQueue
 from gateway.notify.routes import NotificationRoutes
 from gateway.resilience.deliverer import DeliveryReport, Notify, log_outcome
 from gateway.sla.items import DELIVERY_FIELD, item_in
+from gateway.sla.listener import case_number_of
 
 
 def delivery_event(report: DeliveryReport, now: float) -> CourtEvent:
@@ -41,11 +44,15 @@ def following(routes: NotificationRoutes) -> Notify:
     async def notify(report: DeliveryReport) -> None:
         await log_outcome(report)
         await queue.enqueue(delivery_event(report, time.time()))
-        operation = get_operation(report.operation)
-        if report.status != "delivered" or operation is None or not isinstance(report.result, dict):
+        if report.status != "delivered":
             return
-        item = item_in(operation, report.result)
+        delivery = (DELIVERY_FIELD, report.delivery_id)
+        case_no = case_number_of(report.case_no)
+        if case_no is not None:  # the court took a write on the case: its participant follows it now
+            await routes.link_case(report.court, *delivery, case_no)
+        operation = get_operation(report.operation)
+        item = item_in(operation, report.result) if operation and isinstance(report.result, dict) else None
         if item is not None:
-            await routes.move_item(report.court, (DELIVERY_FIELD, report.delivery_id), item)
+            await routes.move_item(report.court, delivery, item)
 
     return notify
