@@ -498,8 +498,8 @@ def courts(args: Mapping[str, Any], result: Any) -> Summary:
 
 def delivery(args: Mapping[str, Any], result: Any) -> Summary:
     body = _d(result)
-    rows = _rows(("受理编号", body.get("delivery_id")), ("业务", operation_label(str(body["operation"])) if body.get("operation") else None),
-                 ("状态", status_label(body)))
+    operation = operation_label(str(body["operation"])) if body.get("operation") else None
+    rows = _rows(("受理编号", body.get("delivery_id")), ("业务", operation), ("状态", status_label(body)))
     return Summary("提交进度", (Section(None, rows),), tone="info")
 
 

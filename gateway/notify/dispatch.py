@@ -14,10 +14,11 @@ deliverer the outcome of each queued write (``delivery.finished``, gateway/resil
   if they left a phone), or when the channel's operator routed the event to SMS
   (``notify.sms_events``). The channel's ``notify`` settings choose which events it wants at all;
 - once: an event is queued once (its key stays as a tombstone for ``DONE_TTL_S`` after it was
-  told, so the same event queued again is ignored); an SMS's ``OutId`` is the event and the person, which the SMS sender never sends twice;
-  a push is claimed in the state store before it is sent (at most once: if a worker dies in the
-  middle of a push, that push is not repeated). A channel whose push service is down is tried
-  again with growing pauses; after the last try the SMS fallback is used.
+  told, so the same event queued again is ignored); an SMS's ``OutId`` is the event and the
+  person, which the SMS sender never sends twice; a push is claimed in the state store before it
+  is sent (at most once: if a worker dies in the middle of a push, that push is not repeated). A
+  channel whose push service is down is tried again with growing pauses; after the last try the
+  SMS fallback is used.
 """
 
 from __future__ import annotations
