@@ -63,6 +63,7 @@ if TYPE_CHECKING:
     from gateway.errors import ErrorCode as ErrorCode
     from gateway.errors import FieldError as FieldError
     from gateway.errors import GatewayError as GatewayError
+    from gateway.event_types import citizen_events as citizen_events
     from gateway.http_io import bearer_token as bearer_token
     from gateway.http_io import read_body as read_body
     from gateway.http_io import read_json_object as read_json_object
@@ -90,6 +91,10 @@ if TYPE_CHECKING:
     from gateway.uploads import parse_upload as parse_upload
     from gateway.uploads import read_upload as read_upload
     from gateway.uploads import spool_body as spool_body
+    from gateway.vocabulary import application_kind_label as application_kind_label
+    from gateway.vocabulary import hearing_mode_label as hearing_mode_label
+    from gateway.vocabulary import operation_label as operation_label
+    from gateway.vocabulary import status_label as status_label
     from gateway.wire import error_details as error_details
     from gateway.wire import json_result as json_result
 
@@ -176,6 +181,12 @@ _HOMES: dict[str, tuple[str, str]] = {
     # SMS (CONTRACTS.md section 7), for fallbacks a channel's own push cannot carry
     "SmsSender": ("gateway.notify.sms", "SmsSender"),
     "SmsResult": ("gateway.notify.sms", "SmsResult"),
+    # the citizen's words for statuses and operations, the same on every channel and in notifications
+    "status_label": ("gateway.vocabulary", "status_label"),
+    "operation_label": ("gateway.vocabulary", "operation_label"),
+    "application_kind_label": ("gateway.vocabulary", "application_kind_label"),
+    "hearing_mode_label": ("gateway.vocabulary", "hearing_mode_label"),
+    "citizen_events": ("gateway.event_types", "citizen_events"),
     # logging without personal data
     "get_logger": ("gateway.logs", "get_logger"),
     # the channel's terminal in the console's simulator
@@ -223,14 +234,17 @@ __all__ = [
     "StrongSecret",
     "UploadSlots",
     "account_actor",
+    "application_kind_label",
     "attempt_key",
     "bearer_token",
     "caller_number",
     "check_depth",
     "check_timestamp",
+    "citizen_events",
     "court_for_digits",
     "error_details",
     "get_logger",
+    "hearing_mode_label",
     "hmac_digest",
     "is_valid_resident_id",
     "json_bytes",
@@ -242,6 +256,7 @@ __all__ = [
     "min_bytes",
     "normalise_id_number",
     "normalise_mobile",
+    "operation_label",
     "parse_case_number",
     "parse_json_object",
     "parse_timestamp",
@@ -257,6 +272,7 @@ __all__ = [
     "settings_error",
     "settings_problem",
     "spool_body",
+    "status_label",
     "valid_serial",
     "validation_error",
     "verify_case_password",

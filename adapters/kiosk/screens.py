@@ -23,7 +23,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from adapters.kiosk import layout
-from gateway import ErrorCode, GatewayError, mask_id_number, mask_name, mask_phone
+from gateway import (
+    ErrorCode,
+    GatewayError,
+    application_kind_label,
+    hearing_mode_label,
+    mask_id_number,
+    mask_name,
+    mask_phone,
+    operation_label,
+)
+from gateway import status_label as vocabulary_status
 
 MAX_LIST_ROWS = 20  # receipts list at most this many items; the screen fewer
 
@@ -108,66 +118,12 @@ class Holder:
 
 # --------------------------------------------------------------------------- wording
 
-OPERATION_TITLES: dict[str, str] = {
-    "courts.list": "法院名录",
-    "templates.list": "诉讼文书模板",
-    "templates.get": "文书模板说明",
-    "templates.download": "下载文书模板",
-    "fees.calculate": "诉讼费计算",
-    "uploads.create": "上传材料",
-    "filings.submit": "网上立案",
-    "filings.list": "我的立案申请",
-    "filings.get": "立案申请详情",
-    "filings.cancel": "撤回立案申请",
-    "cases.list": "我的案件",
-    "cases.progress": "案件进度",
-    "materials.submit": "提交诉讼材料",
-    "payments.list": "案件费用",
-    "payments.create": "缴费通知",
-    "refunds.apply": "申请退费",
-    "certificates.request": "申请生效证明",
-    "file_reviews.request": "申请阅卷",
-    "appeals.file": "提起上诉",
-    "enforcement.apply": "申请执行",
-    "applications.list": "我的申请",
-    "applications.get": "申请详情",
-    "judge_messages.send": "联系法官",
-    "judge_messages.list": "我的留言",
-    "hearings.list": "开庭信息",
-    "hearings.join": "在线庭审",
-    "mediations.apply": "申请诉前调解",
-    "mediations.get": "调解进展",
-    "consultations.create": "12368咨询",
-    "consultations.get": "咨询答复",
-    "petitions.submit": "信访事项",
-    "witness.book": "预约授权见证",
-    "witness.get": "授权见证预约",
-    "deliveries.get": "提交进度",
-}
+# Statuses, operations, application kinds and hearing modes: gateway.vocabulary, as on every channel.
 
-#: statuses of DOMAIN.md section 4 (filings, applications, tickets, payments, mediations, hearings)
-STATUS_LABELS: dict[str, str] = {
-    "SUBMITTED": "已提交", "UNDER_REVIEW": "审核中", "CORRECTION_REQUIRED": "需补正材料", "ACCEPTED": "已受理",
-    "REJECTED": "不予受理", "CANCELLED": "已撤回", "DOCKETED": "已立案", "NOT_ACCEPTED": "不予立案",
-    "RECEIVED": "已接收", "ANSWERED": "已答复", "DISPATCHED": "已转办", "REPLIED": "已回复", "CLOSED": "已办结",
-    "ASSESSED": "待缴费", "PENDING": "待缴费（已开具通知）", "PAID": "已缴费", "OVERDUE": "已逾期",
-    "APPLIED": "已申请", "RETURNED_FOR_CORRECTION": "退回补正", "APPROVED": "已批准", "REFUNDED": "已退费",
-    "FAILED": "未成功", "ASSIGNED": "已分派", "IN_MEDIATION": "调解中", "SETTLED": "调解成功",
-    "CONVERTED_TO_FILING": "已转立案", "SCHEDULED": "已排期", "NOTIFIED": "已通知", "CHECKED_IN": "已签到",
-    "IN_SESSION": "庭审中", "ADJOURNED": "休庭", "CONCLUDED": "已结束", "BOOKED": "已预约",
-    "queued": "已受理，正在转交法院", "delivering": "正在转交法院", "delivered": "法院已接收",
-    "failed": "转交未成功",
-}
-
-APPLICATION_KINDS: dict[str, str] = {
-    "appeal": "上诉", "certificate": "生效证明", "file_review": "阅卷", "enforcement": "申请执行",
-    "refund": "退费", "petition": "信访",
-}
 CREATING_OPERATIONS: dict[str, str] = {
     "refunds.apply": "refund", "certificates.request": "certificate", "file_reviews.request": "file_review",
     "appeals.file": "appeal", "enforcement.apply": "enforcement", "petitions.submit": "petition",
 }
-HEARING_MODES = {"in_person": "现场开庭", "online": "在线庭审"}
 MATERIAL_KINDS = {"evidence": "证据材料", "supplement": "补充材料"}
 ROLE_LABELS = {"plaintiff": "原告", "defendant": "被告", "third_party": "第三人", "agent": "委托诉讼代理人",
                "legal_representative": "法定代表人", "defender": "辩护人"}
@@ -181,7 +137,12 @@ def status_label(item: Mapping[str, Any]) -> str:
     if isinstance(label, str) and label.strip():
         return label
     status = str(item.get("status") or "")
-    return STATUS_LABELS.get(status, status or "—")
+    return vocabulary_status(str(item.get("kind") or "") or None, status) if status else "—"
+
+
+def _mode(hearing: Mapping[str, Any]) -> str | None:
+    mode = hearing.get("mode")
+    return hearing_mode_label(str(mode)) if mode else None
 
 
 def when(value: object) -> str:
@@ -246,7 +207,7 @@ def progress(args: Mapping[str, Any], result: Any) -> Summary:
     if hearing:
         sections.append(Section("下次开庭", _rows(
             ("时间", when(hearing.get("at"))), ("地点", hearing.get("place")),
-            ("方式", HEARING_MODES.get(str(hearing.get("mode")), hearing.get("mode"))),
+            ("方式", _mode(hearing)),
         )))
     nodes = [n for n in body.get("nodes") or [] if isinstance(n, Mapping)]
     latest = list(reversed(nodes))[:MAX_LIST_ROWS]
@@ -408,7 +369,7 @@ def application(op_id: str) -> Renderer:
     def render(args: Mapping[str, Any], result: Any) -> Summary:
         body = _d(result)
         application_id = str(body.get("application_id") or "")
-        label = APPLICATION_KINDS.get(str(body.get("kind") or kind), OPERATION_TITLES[op_id])
+        label = application_kind_label(str(body.get("kind") or kind))
         rows = _rows(("申请编号", application_id), ("事项", label), ("案号", _case_no(args, result)),
                      ("状态", status_label(body)),
                      ("提交时间", when(body.get("submitted_at")) if body.get("submitted_at") else None))
@@ -422,7 +383,7 @@ def application(op_id: str) -> Renderer:
 def application_detail(args: Mapping[str, Any], result: Any) -> Summary:
     body = _d(result)
     application_id = str(body.get("application_id") or args.get("application_id") or "")
-    label = body.get("kind_label") or APPLICATION_KINDS.get(str(body.get("kind")), "申请")
+    label = body.get("kind_label") or (application_kind_label(str(body["kind"])) if body.get("kind") else "申请")
     rows = _rows(("申请编号", application_id), ("事项", label), ("案号", body.get("case_no")),
                  ("状态", status_label(body)), ("更新时间", when(body.get("updated_at"))
                                                if body.get("updated_at") else None))
@@ -432,7 +393,7 @@ def application_detail(args: Mapping[str, Any], result: Any) -> Summary:
 
 def applications_list(args: Mapping[str, Any], result: Any) -> Summary:
     rows = tuple(Row(f"{i.get('application_id', '')} "
-                     f"{i.get('kind_label') or APPLICATION_KINDS.get(str(i.get('kind')), '')} {status_label(i)}")
+                     f"{i.get('kind_label') or application_kind_label(str(i.get('kind') or ''))} {status_label(i)}")
                  for i in _items(result)[:MAX_LIST_ROWS])
     sections = [Section("申请事项", rows or (Row("暂无申请。"),), screen_rows=5), *_partial(result)]
     return Summary("我的申请", tuple(sections), tone="info")
@@ -462,7 +423,7 @@ def hearings(args: Mapping[str, Any], result: Any) -> Summary:
     sections = []
     for hearing in _items(result)[:MAX_LIST_ROWS]:
         rows = _rows(("时间", when(hearing.get("at"))), ("地点", hearing.get("place")),
-                     ("方式", HEARING_MODES.get(str(hearing.get("mode")), hearing.get("mode"))),
+                     ("方式", _mode(hearing)),
                      ("状态", status_label(hearing)))
         sections.append(Section(f"庭审 {hearing.get('hearing_id', '')}", rows))
     case_no = str(args.get("case_no") or "")
@@ -537,15 +498,15 @@ def courts(args: Mapping[str, Any], result: Any) -> Summary:
 
 def delivery(args: Mapping[str, Any], result: Any) -> Summary:
     body = _d(result)
-    rows = _rows(("受理编号", body.get("delivery_id")), ("业务", OPERATION_TITLES.get(str(body.get("operation")))),
-                 ("状态", status_label(body)))
+    operation = operation_label(str(body["operation"])) if body.get("operation") else None
+    rows = _rows(("受理编号", body.get("delivery_id")), ("业务", operation), ("状态", status_label(body)))
     return Summary("提交进度", (Section(None, rows),), tone="info")
 
 
 def queued(op_id: str, result: Any) -> Summary:
     """A write the court could not take right now: accepted, delivered later, the person told."""
     delivery_id = str(_d(result).get("delivery_id") or "")
-    rows = _rows(("业务", OPERATION_TITLES.get(op_id, op_id)), ("受理编号", delivery_id))
+    rows = _rows(("业务", operation_label(op_id)), ("受理编号", delivery_id))
     return Summary("已受理，正在转交法院", (Section(None, rows),), Keepsake("受理回执", "DELIVERY", delivery_id),
                    tone="info", hint="法院系统繁忙，将自动转交，请勿重复提交。")
 
@@ -572,7 +533,7 @@ def generic(op_id: str, args: Mapping[str, Any], result: Any) -> Summary:
             rows.append(Row(text, label))
     if not rows:
         rows.append(Row("办理完成。"))
-    return Summary(OPERATION_TITLES.get(op_id, "办理结果"), (Section(None, tuple(rows)),))
+    return Summary(operation_label(op_id) if op_id else "办理结果", (Section(None, tuple(rows)),))
 
 
 SUMMARIES: dict[str, Renderer] = {

@@ -11,12 +11,15 @@ from gateway import DemoKit
 
 SECRET_ENV = "WECHAT_APP_SECRET"
 DEMO_PAGES: dict[str, str] = {
+    "filing.received": "pages/filing/detail",
+    "filing.correction_required": "pages/filing/detail",
     "filing.reviewed": "pages/filing/detail",
     "filing.docketed": "pages/filing/detail",
     "hearing.scheduled": "pages/case/hearings",
     "judge_message.replied": "pages/case/messages",
     "refund.completed": "pages/case/payments",
     "application.updated": "pages/application/detail",
+    "payment.confirmed": "pages/case/payments",
     "delivery.finished": "pages/delivery/detail",
 }
 

@@ -19,7 +19,18 @@ from typing import Any
 
 import orjson
 
-from gateway import ErrorCode, FieldError, GatewayError, error_details, json_result
+from gateway import (
+    ErrorCode,
+    FieldError,
+    GatewayError,
+    application_kind_label,
+    citizen_events,
+    error_details,
+    hearing_mode_label,
+    json_result,
+    operation_label,
+    status_label,
+)
 
 #: CONTRACTS.md section 3, the wechat column. Codes never change meaning.
 ERRCODES: dict[ErrorCode, int] = {
@@ -332,58 +343,45 @@ def subscribe_body(
 # Each event offers a few named values, never a name or an ID number; the config maps template keys
 # to them (defaults below match the templates suggested in README.md).
 
-SUBSCRIBE_EVENTS: tuple[str, ...] = (
-    "filing.reviewed", "filing.docketed", "hearing.scheduled", "judge_message.replied", "refund.completed",
-    "application.updated", "delivery.finished",
-)
-
-STATUS_LABELS: dict[str, str] = {
-    # DOMAIN.md section 4; phrase fields hold at most 5 Chinese characters
-    "SUBMITTED": "已提交", "UNDER_REVIEW": "审核中", "CORRECTION_REQUIRED": "需补正", "ACCEPTED": "审核通过",
-    "REJECTED": "审核不通过", "CANCELLED": "已撤回", "DOCKETED": "已立案", "NOT_ACCEPTED": "不予立案",
-    "APPLIED": "已申请", "RETURNED_FOR_CORRECTION": "退回补正", "APPROVED": "已批准", "REFUNDED": "已退费",
-    "FAILED": "办理失败", "queued": "排队中", "delivering": "提交中", "delivered": "已送达", "failed": "提交失败",
-}
-KIND_LABELS: dict[str, str] = {
-    "appeal": "上诉", "certificate": "生效证明申请", "file_review": "阅卷申请", "enforcement": "强制执行申请",
-    "refund": "退费申请", "petition": "信访",
-}
-OPERATION_LABELS: dict[str, str] = {
-    "filings.submit": "网上立案", "filings.cancel": "撤回立案申请", "materials.submit": "提交材料",
-    "payments.create": "缴纳诉讼费", "refunds.apply": "申请退费", "certificates.request": "申请生效证明",
-    "file_reviews.request": "申请阅卷", "appeals.file": "提起上诉", "enforcement.apply": "申请强制执行",
-    "judge_messages.send": "联系法官", "hearings.join": "参加庭审", "mediations.apply": "申请调解",
-    "consultations.create": "咨询", "petitions.submit": "信访", "witness.book": "预约见证",
-}
-MODE_LABELS = {"online": "在线开庭", "in_person": "现场开庭"}
+#: every event a citizen is told about (CONTRACTS.md section 5 and the gateway's delivery.finished)
+SUBSCRIBE_EVENTS: tuple[str, ...] = citizen_events()
 
 #: event -> the named values it offers
 EVENT_VALUES: dict[str, frozenset[str]] = {
+    "filing.received": frozenset({"filing_id", "tip"}),
+    "filing.correction_required": frozenset({"filing_id", "items", "tip"}),
     "filing.reviewed": frozenset({"filing_id", "status", "reason", "tip"}),
     "filing.docketed": frozenset({"filing_id", "case_no", "tip"}),
     "hearing.scheduled": frozenset({"case_no", "at", "place", "mode", "tip"}),
     "judge_message.replied": frozenset({"case_no", "tip"}),
     "refund.completed": frozenset({"case_no", "amount", "tip"}),
     "application.updated": frozenset({"application_id", "kind", "status", "tip"}),
+    "payment.confirmed": frozenset({"case_no", "amount", "tip"}),
     "delivery.finished": frozenset({"delivery_id", "operation", "status", "tip"}),
 }
 #: event -> default template key -> named value
 DEFAULT_FIELDS: dict[str, dict[str, str]] = {
+    "filing.received": {"character_string1": "filing_id", "thing2": "tip"},
+    "filing.correction_required": {"character_string1": "filing_id", "thing2": "items", "thing3": "tip"},
     "filing.reviewed": {"character_string1": "filing_id", "phrase2": "status", "thing3": "tip"},
     "filing.docketed": {"thing1": "case_no", "character_string2": "filing_id", "thing3": "tip"},
     "hearing.scheduled": {"thing1": "case_no", "time2": "at", "thing3": "place", "phrase4": "mode"},
     "judge_message.replied": {"thing1": "case_no", "thing2": "tip"},
     "refund.completed": {"thing1": "case_no", "amount2": "amount", "thing3": "tip"},
     "application.updated": {"thing1": "kind", "phrase2": "status", "character_string3": "application_id"},
+    "payment.confirmed": {"thing1": "case_no", "amount2": "amount", "thing3": "tip"},
     "delivery.finished": {"thing1": "operation", "phrase2": "status", "character_string3": "delivery_id"},
 }
 _TIPS: dict[str, str] = {
+    "filing.received": "法院已收到，请留意审查结果",
+    "filing.correction_required": "请进入小程序按要求补正材料",
     "filing.reviewed": "请进入小程序查看审核详情",
     "filing.docketed": "已立案，请留意缴费通知",
     "hearing.scheduled": "请按时参加庭审",
     "judge_message.replied": "法官已回复您的留言",
     "refund.completed": "退费已办结，请留意到账",
     "application.updated": "请进入小程序查看办理进度",
+    "payment.confirmed": "诉讼费已确认缴纳",
     "delivery.finished": "请进入小程序查看提交结果",
 }
 
@@ -396,29 +394,42 @@ TEMPLATE_KEY = re.compile(r"^(thing|character_string|phrase|number|letter|symbol
 _CHINA = timezone(timedelta(hours=8))
 
 
+#: event -> the kind of item whose status it reports (application.updated names its own kind)
+_STATUS_KIND: dict[str, str] = {"filing.reviewed": "filing", "delivery.finished": "delivery"}
+
+
 def event_values(event: str, data: Mapping[str, Any]) -> dict[str, str]:
     """The named values an event offers, from the court event's ``data`` (CONTRACTS.md section 5)."""
     allowed = EVENT_VALUES.get(event, frozenset())
     values: dict[str, str] = {"tip": _TIPS.get(event, "请进入小程序查看详情")}
     for name in allowed - {"tip"}:
-        raw = data.get(name)
-        if raw is None or raw == "":
-            continue
-        values[name] = _label(name, str(raw))
+        text = _text(data.get(name))
+        if text:
+            values[name] = _label(name, text, _STATUS_KIND.get(event) or _text(data.get("kind")) or None)
     if event == "filing.reviewed" and data.get("reason"):
         values["tip"] = str(data["reason"])
     return values
 
 
-def _label(name: str, raw: str) -> str:
+def _text(raw: Any) -> str:
+    """A data value as text; a list (a correction request's items) as one line."""
+    if raw is None:
+        return ""
+    if isinstance(raw, list):
+        return "；".join(str(item) for item in raw if item not in (None, ""))
+    return str(raw)
+
+
+def _label(name: str, raw: str, kind: str | None) -> str:
+    """Statuses, kinds, operations and modes in the words every channel uses (gateway.vocabulary)."""
     if name == "status":
-        return STATUS_LABELS.get(raw, raw)
+        return status_label(kind, raw)
     if name == "kind":
-        return KIND_LABELS.get(raw, raw)
+        return application_kind_label(raw)
     if name == "operation":
-        return OPERATION_LABELS.get(raw, raw)
+        return operation_label(raw)
     if name == "mode":
-        return MODE_LABELS.get(raw, raw)
+        return hearing_mode_label(raw)
     return raw
 
 

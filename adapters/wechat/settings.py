@@ -67,7 +67,8 @@ class WechatSettings(ChannelSettings):
     miniprogram_state: Literal["formal", "trial", "developer"] = Field(
         default="formal", description="which version of the mini program subscribe messages open")
     subscribe_templates: Mapping[SubscribeEvent, SubscribeTemplate] = Field(
-        default_factory=dict, description="event type -> template; an event without one is not pushed on WeChat",
+        default_factory=dict, description="event type -> template; once any is given, every event the channel "
+                                          "tells needs one or a place in notify.sms_events; none: all by SMS",
     )
 
     @model_validator(mode="after")
@@ -81,6 +82,24 @@ class WechatSettings(ChannelSettings):
                 if value not in EVENT_VALUES[event]:
                     known = ", ".join(sorted(EVENT_VALUES[event]))
                     raise settings_error("wechat", where, f"{event} has no value {value!r}; it offers {known}")
+        return self
+
+    @model_validator(mode="after")
+    def _templates_cover_the_events(self) -> WechatSettings:
+        """With subscribe messages in use, every event the channel tells has a template or is routed
+        to SMS on purpose (``notify.sms_events``): a missing template would leave people untold
+        on WeChat without anyone having decided so. No templates at all: nothing is pushed, all SMS."""
+        if not self.subscribe_templates:
+            return self
+        missing = self.notify.uncarried(self.subscribe_templates)
+        if missing:
+            raise settings_error("wechat", ("subscribe_templates",), "no template for " + ", ".join(missing)
+                                 + ": add one, or list the event under notify.sms_events to tell it by SMS")
+        both = [event for event in self.subscribe_templates if not self.notify.pushes(event)
+                and self.notify.wants(event)]
+        if both:
+            raise settings_error("wechat", ("notify", "sms_events"), "listed for SMS but given a subscribe "
+                                 "template too: " + ", ".join(both) + "; keep one of the two")
         return self
 
     def template_fields(self, event: str) -> Mapping[str, str]:

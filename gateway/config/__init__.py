@@ -14,13 +14,7 @@ from gateway.config.courts import CourtContacts, CourtSettings, RoleContacts, St
 from gateway.config.env_values import EnvEcKey, EnvPem, EnvPhone, EnvSecret, StrongSecret, min_bytes
 from gateway.config.loader import check_config, load_config
 from gateway.config.models import GatewayConfig, GatewaySettings, TrustedIssuer
-from gateway.config.notify import (
-    COURT_EVENT_TYPES,
-    DEFAULT_SMS_TEMPLATES,
-    SMS_EVENTS,
-    NotifySettings,
-    SmsSettings,
-)
+from gateway.config.notify import DEFAULT_SMS_TEMPLATES, SMS_EVENTS, NotifySettings, SmsSettings
 from gateway.config.problems import ConfigError, ConfigProblem
 from gateway.config.schema import config_schema
 from gateway.config.sla import EscalationRung, Role, SlaCalendar, SlaRule, SlaSettings, default_sla_rules
@@ -34,8 +28,10 @@ from gateway.config.types import (
     HttpUrl,
     RateLimit,
 )
+from gateway.event_types import CITIZEN_EVENTS, COURT_EVENT_TYPES
 
 __all__ = [
+    "CITIZEN_EVENTS",
     "COURT_EVENT_TYPES",
     "DEFAULT_SMS_TEMPLATES",
     "SMS_EVENTS",

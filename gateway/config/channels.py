@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Annotated, Any
 
 from pydantic import (
@@ -27,6 +27,7 @@ from gateway.config.types import (
     fail,
     problem,
 )
+from gateway.event_types import CITIZEN_EVENTS
 
 
 def _service(op_id: str) -> str:
@@ -54,9 +55,21 @@ class RateLimits(Frozen):
 class ChannelNotify(Frozen):
     enabled: bool = Field(default=True, description="tell citizens who used this channel when their matters move")
     events: tuple[ChannelEvent, ...] = ("*",)
+    sms_events: tuple[ChannelEvent, ...] = Field(
+        default=(), description="events told by SMS although the channel has a push service (no template for "
+                                "them on purpose); a push channel must carry every other event it tells")
 
     def wants(self, event_type: str) -> bool:
         return self.enabled and ("*" in self.events or event_type in self.events)
+
+    def pushes(self, event_type: str) -> bool:
+        """Whether the channel's own push should carry this event (else SMS, when wanted at all)."""
+        return self.wants(event_type) and not ("*" in self.sms_events or event_type in self.sms_events)
+
+    def uncarried(self, carried: Collection[str]) -> list[str]:
+        """The citizen events this channel tells on its push service but ``carried`` lacks: a
+        push channel's settings validation reports these, so nobody is silently left untold."""
+        return [event for event in CITIZEN_EVENTS if self.pushes(event) and event not in carried]
 
 
 def _no_schema_default(schema: dict[str, Any]) -> None:

@@ -9,16 +9,11 @@ from pydantic import AfterValidator, Field, WithJsonSchema, field_validator
 
 from gateway.config.env_values import EnvSecret
 from gateway.config.types import Frozen, HttpUrl, problem
+from gateway.event_types import CITIZEN_EVENTS
 
-#: Court event types of CONTRACTS.md section 5.
-COURT_EVENT_TYPES: tuple[str, ...] = (
-    "filing.received", "filing.correction_required", "filing.reviewed", "filing.docketed",
-    "hearing.scheduled", "judge_message.replied", "application.updated", "payment.confirmed",
-    "refund.completed",
-)
-#: What an SMS can be about: a court event told to the citizen, a time limit told to court staff,
+#: What an SMS can be about: an event told to the citizen, a time limit told to court staff,
 #: or the confirmation of a callback request a caller made by phone.
-SMS_EVENTS: tuple[str, ...] = (*COURT_EVENT_TYPES, "sla.reminder", "sla.escalation", "judge_message.callback_requested",
+SMS_EVENTS: tuple[str, ...] = (*CITIZEN_EVENTS, "sla.reminder", "sla.escalation", "judge_message.callback_requested",
                                "case_passwords.paused")
 DEFAULT_SMS_TEMPLATES: dict[str, str] = {
     event: "GZCOURT_" + event.upper().replace(".", "_") for event in SMS_EVENTS
@@ -37,8 +32,8 @@ def _event(allowed: tuple[str, ...]) -> Callable[[str], str]:
 SmsEvent = Annotated[str, AfterValidator(_event(SMS_EVENTS)), WithJsonSchema({"type": "string", "enum": list(SMS_EVENTS)})]
 ChannelEvent = Annotated[
     str,
-    AfterValidator(_event(("*", *COURT_EVENT_TYPES))),
-    WithJsonSchema({"type": "string", "enum": ["*", *COURT_EVENT_TYPES]}),
+    AfterValidator(_event(("*", *CITIZEN_EVENTS))),
+    WithJsonSchema({"type": "string", "enum": ["*", *CITIZEN_EVENTS]}),
 ]
 
 

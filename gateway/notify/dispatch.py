@@ -1,6 +1,7 @@
 """Citizen notifications of court events: told on the channel they used, once per event.
 
-The events endpoint queues every new known court event here (:class:`NotificationQueue`); the
+The events endpoint queues every new known court event here (:class:`NotificationQueue`), and the
+deliverer the outcome of each queued write (``delivery.finished``, gateway/resilience/follow.py); the
 ``notifications`` background job (:class:`NotificationDispatcher`), run by every ``serve`` and
 ``worker`` process, claims queued events with a lease and tells the people concerned:
 
@@ -10,11 +11,14 @@ The events endpoint queues every new known court event here (:class:`Notificatio
 - how: the channel's own push when its adapter has one (``Adapter.notify``, a mini program's
   subscribe message), otherwise, or when the channel cannot reach the person (no subscription,
   no template), an SMS to the phone the route knows (channels without push; terminal users only
-  if they left a phone). The channel's ``notify`` settings choose which events it wants at all;
-- once: an SMS's ``OutId`` is the event and the person, which the SMS sender never sends twice;
-  a push is claimed in the state store before it is sent (at most once: if a worker dies in the
-  middle of a push, that push is not repeated). A channel whose push service is down is tried
-  again with growing pauses; after the last try the SMS fallback is used.
+  if they left a phone), or when the channel's operator routed the event to SMS
+  (``notify.sms_events``). The channel's ``notify`` settings choose which events it wants at all;
+- once: an event is queued once (its key stays as a tombstone for ``DONE_TTL_S`` after it was
+  told, so the same event queued again is ignored); an SMS's ``OutId`` is the event and the
+  person, which the SMS sender never sends twice; a push is claimed in the state store before it
+  is sent (at most once: if a worker dies in the middle of a push, that push is not repeated). A
+  channel whose push service is down is tried again with growing pauses; after the last try the
+  SMS fallback is used.
 """
 
 from __future__ import annotations
@@ -31,8 +35,9 @@ from typing import Literal
 import orjson
 
 from gateway.channels import Adapter
-from gateway.config import COURT_EVENT_TYPES, ChannelSettings
+from gateway.config import ChannelSettings
 from gateway.errors import GatewayError
+from gateway.event_types import CITIZEN_EVENTS, DELIVERY_FINISHED
 from gateway.events import CourtEvent
 from gateway.logs import get_logger
 from gateway.metrics import NOTIFICATIONS
@@ -40,12 +45,16 @@ from gateway.notify import Notifier
 from gateway.notify.routes import NotificationRoutes, Route
 from gateway.sla.calendar import CHINA
 from gateway.state import Placement, StateStore, StateUnavailable
+from gateway.vocabulary import application_kind_label, operation_label, status_label
 
 _log = get_logger("court_gateway.notify")
 
 QUEUE = "{notify}:due"  # an event and the queue change in one script: one hash slot
 #: a queued event is kept this long at most, retries included
 EVENT_TTL_S = 7 * 24 * 3600
+#: a told event's key stays (as DONE) this long, so the same event queued again is not told twice
+DONE_TTL_S = 30 * 24 * 3600
+DONE = b"done"
 #: a push claim, and so "pushed once", holds this long
 PUSH_CLAIM_TTL_S = 30 * 24 * 3600
 #: pauses before each retry when a channel's push service is down; then SMS
@@ -56,20 +65,12 @@ ITEM_OF: dict[str, str] = {
     "filing.received": "filing_id", "filing.correction_required": "filing_id", "filing.reviewed": "filing_id",
     "filing.docketed": "filing_id", "judge_message.replied": "message_id",
     "application.updated": "application_id", "refund.completed": "application_id",
+    DELIVERY_FINISHED: "delivery_id",
 }
 CASE_WIDE = frozenset({"hearing.scheduled", "payment.confirmed"})
 
-STATUS_LABELS: dict[str, str] = {
-    "SUBMITTED": "已提交", "UNDER_REVIEW": "审核中", "CORRECTION_REQUIRED": "需补正材料", "ACCEPTED": "审核通过",
-    "REJECTED": "审核不通过", "CANCELLED": "已撤回", "DOCKETED": "已立案", "NOT_ACCEPTED": "不予立案",
-    "APPLIED": "已申请", "RETURNED_FOR_CORRECTION": "退回补正", "APPROVED": "已批准", "REFUNDED": "已退费",
-    "FAILED": "办理失败", "RECEIVED": "已接收", "ANSWERED": "已答复", "DISPATCHED": "已转办", "REPLIED": "已回复",
-    "CLOSED": "已办结",
-}
-KIND_LABELS: dict[str, str] = {
-    "appeal": "上诉", "certificate": "生效证明", "file_review": "阅卷", "enforcement": "强制执行", "refund": "退费",
-    "petition": "信访",
-}
+#: event -> the kind of item whose status it reports (application.updated names its own kind)
+STATUS_KIND: dict[str, str] = {"filing.reviewed": "filing", DELIVERY_FINISHED: "delivery"}
 
 Told = Literal["push", "sms", "skipped", "unreachable", "retry"]
 
@@ -83,14 +84,17 @@ def _event_key(key: str) -> str:
 
 
 def sms_params(event: CourtEvent, court_name: str) -> dict[str, object]:
-    """The SMS template parameters of an event (gateway/notify/templates.py), labels in Chinese."""
+    """The SMS template parameters of an event (gateway/notify/templates.py), in the citizen's words
+    (gateway/vocabulary.py: the same as on every channel)."""
     data = event.data
     params: dict[str, object] = {k: str(v) for k, v in data.items()
-                                 if k in ("filing_id", "case_no", "application_id", "amount", "place")}
+                                 if k in ("filing_id", "case_no", "application_id", "amount", "place", "delivery_id")}
     params["court_name"] = court_name
-    status = str(data.get("status", ""))
-    params["status"] = params["result"] = STATUS_LABELS.get(status, status)
-    params["kind"] = KIND_LABELS.get(str(data.get("kind", "")), str(data.get("kind", "")))
+    kind = str(data.get("kind", ""))
+    status = status_label(STATUS_KIND.get(event.type) or kind or None, str(data.get("status", "")))
+    params["status"] = params["result"] = status
+    params["kind"] = application_kind_label(kind)
+    params["operation"] = operation_label(str(data.get("operation", "")))
     if isinstance(data.get("at"), str):
         with contextlib.suppress(ValueError):
             at = datetime.fromisoformat(data["at"]).astimezone(CHINA)
@@ -120,8 +124,9 @@ class NotificationQueue:
         self._state = state
 
     async def enqueue(self, event: CourtEvent) -> None:
-        """Queue a court event for the dispatcher; queuing the same event again changes nothing."""
-        if event.type not in COURT_EVENT_TYPES:
+        """Queue an event for the dispatcher; queuing the same event again (while it waits, or within
+        ``DONE_TTL_S`` after it was told) changes nothing."""
+        if event.type not in CITIZEN_EVENTS:
             return
         placement = Placement(QUEUE, event.key, time.time())
         await self._state.swap(_event_key(event.key), None, Pending(event).to_json(), EVENT_TTL_S, [placement])
@@ -168,8 +173,9 @@ class NotificationDispatcher:
 
     async def _one(self, key: str, now: float) -> None:
         raw = await self._state.get(_event_key(key))
-        if raw is None:
-            await self._state.swap(_event_key(key), None, None, None, [Placement(QUEUE, key, None)])
+        if raw is None or raw == DONE:
+            await self._state.swap(_event_key(key), raw, raw, DONE_TTL_S if raw else None,
+                                   [Placement(QUEUE, key, None)])
             return
         pending = Pending.from_json(raw)
         final = pending.attempts >= len(RETRY_PAUSES_S)
@@ -192,7 +198,7 @@ class NotificationDispatcher:
             if retry:
                 _log.error("notification given up after every retry", event_type=pending.event.type,
                            court=pending.event.court, event_id=pending.event.id)
-            await self._state.swap(_event_key(key), raw, None, None, [Placement(QUEUE, key, None)])
+            await self._state.swap(_event_key(key), raw, DONE, DONE_TTL_S, [Placement(QUEUE, key, None)])
 
     async def _recipients(self, event: CourtEvent) -> list[Route]:
         item_field = ITEM_OF.get(event.type)
@@ -211,7 +217,8 @@ class NotificationDispatcher:
         if settings is not None and not settings.notify.wants(event.type):
             return "skipped"
         adapter = self._adapters.get(route.channel)
-        if adapter is not None:
+        # An event the channel's operator routed to SMS (notify.sms_events) skips the push.
+        if adapter is not None and (settings is None or settings.notify.pushes(event.type)):
             pushed = await self._push(adapter, event, route, final)
             if pushed != "unreachable":
                 return pushed

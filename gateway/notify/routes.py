@@ -147,7 +147,8 @@ class NotificationRoutes:
         return [Route.from_record(r) for r in routes.values()] if isinstance(routes, dict) else []
 
     async def link_case(self, court: str, kind: str, item_id: str, case_no: str) -> None:
-        """A filing became a case: whoever filed it follows the case from now on."""
+        """A filing became a case (or a queued write on a case was taken): whoever made it follows
+        the case from now on."""
         route = await self.item(court, kind, item_id)
         if route is not None:
             await self.remember_case(court, case_no, route)
@@ -168,5 +169,8 @@ class RouteRecorder:
         if item is not None:
             await self._routes.remember_item(court, *item, route)
         case_no = case_number_of(call.args.get("case_no"))
-        if case_no is not None:
+        # A queued write may still fail its participant check (made before delivery when the court
+        # was down): the person follows the case only once the court has taken the write
+        # (gateway/resilience/follow.py), never on the strength of a write it may refuse.
+        if case_no is not None and not outcome.queued:
             await self._routes.remember_case(court, case_no, route)

@@ -29,6 +29,7 @@ TEMPLATE_TEXTS: dict[str, str] = {
     "application.updated": "您的${kind}申请（编号${application_id}）状态已更新为：${status}。",
     "payment.confirmed": "案件${case_no}的诉讼费${amount}元已确认缴纳。",
     "refund.completed": "案件${case_no}的诉讼费退费${amount}元已办理完成。",
+    "delivery.finished": "您提交的${operation}（受理编号${delivery_id}）转交${court_name}的结果：${result}。详情请在原办理渠道查看。",
     "case_passwords.paused": "${court_name}案件查询密码一小时内错误${failures}次，查询服务已暂停至${until}，请留意是否有人试探密码。",
     "sla.reminder": "办理提醒：${item}将于${due}到期，请及时办理。",
     "sla.escalation": "督办提醒：${item}已超过办理期限${days}天，请督促办理。",

@@ -17,8 +17,9 @@ answer settles it, atomically with the records it changes: the delivery record
 (``delivered`` with the result, or ``failed`` with the court's refusal), the
 citizen's own-record of the created item, and the idempotency record (a replay
 of the original request then answers what the court answered). The citizen is
-told the outcome through ``notify`` (a seam for the notification dispatcher;
-without one, the outcome is logged).
+told the outcome through ``notify`` (gateway/resilience/follow.py queues a
+``delivery.finished`` notice for the notification dispatcher; without a hook, the
+outcome is logged).
 
 A write the court does not take is tried again with a per-entry backoff. It
 goes to the dead-letter stream (``outbox:dead``, alert metric
@@ -95,9 +96,12 @@ class DeliveryReport:
     request_id: str
     result: Any = None
     error: dict[str, str] | None = None
+    #: the case the write concerned, if it named one
+    case_no: str | None = None
 
 
 Notify = Callable[[DeliveryReport], Awaitable[None]]
+_FINAL: dict[str, Literal["delivered", "failed"]] = {"delivered": "delivered", "failed": "failed"}
 
 
 async def log_outcome(report: DeliveryReport) -> None:
@@ -250,8 +254,12 @@ class Deliverer:
             await self.outbox.settle(entry, [])  # nothing left to deliver
             return
         record = await self._record(write)
-        if record.status in ("delivered", "failed"):
-            await self.outbox.settle(entry, [])  # settled before (a worker died after its transaction)
+        final = _FINAL.get(record.status)
+        if final is not None:
+            # Settled before: a worker died after its transaction, perhaps before telling the person.
+            # Telling again is harmless: the notice is queued once per delivery and outcome.
+            await self.outbox.settle(entry, [])
+            await self._tell(write, final, result=record.result, error=record.error)
             return
         counts = self._breaker(write.court).state is BreakerState.CLOSED
         before = (record.attempts, record.strikes)
@@ -338,8 +346,10 @@ class Deliverer:
 
     async def _tell(self, write: QueuedWrite, status: Literal["delivered", "failed"], *, result: Any = None,
                     error: dict[str, str] | None = None) -> None:
+        case_no = write.args.get("case_no")
         report = DeliveryReport(write.delivery_id, write.operation, write.court, write.channel, status,
-                                Actor.from_record(write.actor), write.request_id, result, error)
+                                Actor.from_record(write.actor), write.request_id, result, error,
+                                case_no if isinstance(case_no, str) else None)
         try:
             await self.notify(report)
         except Exception:  # noqa: BLE001 - the delivery stands whatever the notification does

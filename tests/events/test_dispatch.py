@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 import pytest
 
@@ -16,6 +16,9 @@ from gateway.events import CourtEvent
 from gateway.notify import SmsResult
 from gateway.notify.dispatch import RETRY_PAUSES_S, NotificationDispatcher, NotificationQueue, sms_params
 from gateway.notify.routes import NotificationRoutes, Route, route_key
+from gateway.notify.templates import render, template_text
+from gateway.resilience.deliverer import DeliveryReport
+from gateway.resilience.follow import following
 from gateway.state.memory import MemoryState
 
 PHONE = "13631415926"
@@ -131,3 +134,40 @@ def test_sms_parameters_in_chinese() -> None:
     update = CourtEvent("e", "application.updated", "粤0106", 0.0,
                         {"application_id": "A-1", "kind": "refund", "status": "APPROVED"})
     assert (sms_params(update, "x")["kind"], sms_params(update, "x")["status"]) == ("退费", "已批准")
+
+
+async def test_an_event_the_operator_routed_to_sms_skips_the_push() -> None:
+    by_sms = ChannelSettings.model_validate({"notify": {"sms_events": ["filing.reviewed"]}})
+    channel = FakeChannel(True)
+    dispatcher, sms, queue = await world(Route("wechat", "p_1", "L2", PHONE, "openid-1"), channel, {"wechat": by_sms})
+    await queue.enqueue(reviewed())
+    await dispatcher.tick(time.time())
+    assert channel.calls == [] and [event for _, event, _ in sms.sent.values()] == ["filing.reviewed"]
+
+
+def delivery(status: Literal["delivered", "failed"], delivery_id: str = "d-Qm9vLXhxZW5n") -> DeliveryReport:
+    citizen = Actor(sub="p_1", assurance="L2", channel="yueshengshi")
+    return DeliveryReport(delivery_id, "filings.submit", "粤0106", "yueshengshi", status, citizen, "req-1",
+                          result={"filing_id": "LA-9"} if status == "delivered" else None,
+                          error={"code": "BACKEND_REJECTED", "message": "不符合", "detail": ""}
+                          if status == "failed" else None)
+
+
+@pytest.mark.parametrize(("status", "words"), [("delivered", "法院已接收"), ("failed", "转交未成功")])
+async def test_a_queued_writes_outcome_is_told_once_however_often_it_is_settled(
+        status: Literal["delivered", "failed"], words: str) -> None:
+    dispatcher, sms, _ = await world(Route("yueshengshi", "p_2", "L2", "13800000000", None))
+    routes = dispatcher._routes
+    await routes.remember_item("粤0106", "delivery_id", "d-Qm9vLXhxZW5n", Route("yueshengshi", "p_1", "L2", PHONE))
+    hook = following(routes)
+    await hook(delivery(status))
+    await dispatcher.tick(time.time())
+    await hook(delivery(status))  # another worker settles the same delivery again after a crash
+    assert await dispatcher.tick(time.time() + 60) == 0
+    [(phone, event, params)] = sms.sent.values()
+    assert (phone, event, params["result"], params["operation"]) == (PHONE, "delivery.finished", words, "网上立案")
+    assert render(template_text(event), params) == (
+        f"您提交的网上立案（受理编号d-Qm9vLXhxZW5n）转交天河区人民法院的结果：{words}。详情请在原办理渠道查看。")
+    if status == "delivered":  # the route follows the write to the filing the court created
+        moved = await routes.item("粤0106", "filing_id", "LA-9")
+        assert moved is not None and moved.phone == PHONE

@@ -32,7 +32,7 @@ from tests.support.stack import RedisServer, Stack, serving
 from workbench.drivers import ChannelDriver, Person, Session
 
 COURT = "粤0106"
-ZW, WF, CZQ = (DEMO_PEOPLE[key] for key in ("zhangwei", "wangfang", "chenzhiqiang"))
+ZW, WF, CZQ, CJ = (DEMO_PEOPLE[key] for key in ("zhangwei", "wangfang", "chenzhiqiang", "chenjing"))
 TRIAL = DEMO_CASES["zhangwei_yue0106_trial"]
 
 
@@ -116,16 +116,25 @@ def filing_args(person: Any, **extra: Any) -> dict[str, Any]:
             "claims": "判令被告偿还借款本金50000元", "facts": "被告借款到期未还。", "documents": []}
 
 
-async def test_a_wechat_filer_gets_subscribe_messages_and_sms_where_wechat_has_no_template(world: World) -> None:
+async def test_the_wechat_filer_is_told_about_a_correction_request(world: World) -> None:
     session = await world.sign_in(world.wechat, "zhangwei")
     openid = session.values["openid"]
     filing = (await world.call(world.wechat, session, "filings.submit", filing_args(ZW, phone=ZW.phone)))["filing_id"]
 
-    # filing.received has no subscribe template: the filer's own phone from the filing gets an SMS.
     received = await world.advance(filing, "UNDER_REVIEW")
-    await settle(lambda: len(world.texts(ZW.phone, "GZCOURT_FILING_RECEIVED")) >= 1)
-    assert world.texts(ZW.phone, "GZCOURT_FILING_RECEIVED") == [
-        f"【广州法院】您提交的立案申请（编号{filing}）已由天河区人民法院收到，请留意后续审查结果。"]
+    await settle(lambda: len(world.pushes("DEMO_FILING_RECEIVED")) >= 1)
+    [push] = [m for m in world.pushes("DEMO_FILING_RECEIVED") if m["touser"] == openid]
+    assert push["data"]["character_string1"]["value"] == filing
+
+    correction = await world.advance(filing, "CORRECTION_REQUIRED", items=["请补充提交借条原件照片"])
+    await settle(lambda: len(world.pushes("DEMO_FILING_CORRECTION_REQUIRED")) >= 1)
+    [push] = world.pushes("DEMO_FILING_CORRECTION_REQUIRED")
+    assert push["touser"] == openid and push["page"] == "pages/filing/detail"
+    assert push["data"] == {"character_string1": {"value": filing}, "thing2": {"value": "请补充提交借条原件照片"},
+                            "thing3": {"value": "请进入小程序按要求补正材料"}}
+    # Told on WeChat, so not by SMS as well.
+    assert world.texts(ZW.phone, "GZCOURT_FILING_RECEIVED") == []
+    assert world.texts(ZW.phone, "GZCOURT_FILING_CORRECTION_REQUIRED") == []
 
     reviewed = await world.advance(filing, "ACCEPTED")
     await settle(lambda: len(world.pushes("DEMO_FILING_REVIEWED")) >= 1)
@@ -133,12 +142,13 @@ async def test_a_wechat_filer_gets_subscribe_messages_and_sms_where_wechat_has_n
     assert push["data"]["character_string1"]["value"] == filing
     assert push["data"]["phrase2"]["value"] == "审核通过"
 
-    # The court sends both events again: nothing reaches anybody twice.
-    assert [await world.resend(received), await world.resend(reviewed)] == ["duplicate", "duplicate"]
+    # The court sends the events again: nothing reaches anybody twice.
+    resent = [await world.resend(event) for event in (received, correction, reviewed)]
+    assert resent == ["duplicate"] * 3
     await asyncio.sleep(1.5)
-    assert len(world.pushes("DEMO_FILING_REVIEWED")) == 1
-    assert len(world.texts(ZW.phone, "GZCOURT_FILING_RECEIVED")) == 1
-    assert world.texts(ZW.phone, "GZCOURT_FILING_REVIEWED") == []  # told on WeChat, not by SMS as well
+    assert [len(world.pushes("DEMO_FILING_" + name)) for name in ("RECEIVED", "CORRECTION_REQUIRED", "REVIEWED")] \
+        == [1, 1, 1]
+    assert world.texts(ZW.phone, "GZCOURT_FILING_REVIEWED") == []
 
     # Docketed: the filer follows the new case, so its hearing reaches them on WeChat too.
     docketed = await world.advance(filing, "DOCKETED")
@@ -149,6 +159,17 @@ async def test_a_wechat_filer_gets_subscribe_messages_and_sms_where_wechat_has_n
     await settle(lambda: len(world.pushes("DEMO_HEARING_SCHEDULED")) >= 1)
     [hearing] = world.pushes("DEMO_HEARING_SCHEDULED")
     assert hearing["touser"] == openid and hearing["data"]["thing1"]["value"] == case_no
+
+
+async def test_a_wechat_filer_who_refused_subscriptions_gets_the_correction_request_by_sms(world: World) -> None:
+    session = await world.sign_in(world.wechat, "chenjing")
+    world.wechat.wechat.refusing.add(session.values["openid"])  # 43101: no subscription accepted
+    filing = (await world.call(world.wechat, session, "filings.submit", filing_args(CJ, phone=CJ.phone)))["filing_id"]
+    await world.advance(filing, "CORRECTION_REQUIRED", items=["请补充提交借条原件照片"])
+    await settle(lambda: len(world.texts(CJ.phone, "GZCOURT_FILING_CORRECTION_REQUIRED")) >= 1)
+    assert world.texts(CJ.phone, "GZCOURT_FILING_CORRECTION_REQUIRED") == [
+        f"【广州法院】您提交的立案申请（编号{filing}）需要补正材料，请在原办理渠道查看补正要求并按期提交。"]
+    assert not [m for m in world.wechat.wechat.messages if m["touser"] == session.values["openid"]]
 
 
 async def test_a_yueshengshi_filer_is_told_by_sms_once(world: World) -> None:

@@ -55,7 +55,7 @@ def test_every_event_has_a_template_text_that_passes_screening_with_real_looking
               "case_no": "（2026）粤0106民初22468号", "at": "12月2日14:30", "place": "天河区人民法院第三法庭",
               "due": "12月1日前", "kind": "退费", "application_id": "SQ-2026-0001", "status": "已受理",
               "amount": "6640.00", "item": "（2026）粤0106民初22468号立案审查", "days": "2",
-              "failures": "30", "until": "15:00"}
+              "failures": "30", "until": "15:00", "operation": "网上立案", "delivery_id": "d-Qm9vLXhxZW5nX2c3Vw-Ab"}
     assert set(TEMPLATE_TEXTS) == set(SMS_EVENTS)
     for event, text in TEMPLATE_TEXTS.items():
         rendered = render(text, values)

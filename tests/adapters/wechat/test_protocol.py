@@ -223,7 +223,7 @@ def test_hearing_message_values_fit_wechat_field_types() -> None:
     assert rendered["thing1"] == {"value": "（2026）粤0106民初22468号"}
     assert rendered["time2"] == {"value": "2026年11月10日 15:00"}  # Beijing time
     assert len(rendered["thing3"]["value"]) == 20 and rendered["thing3"]["value"].endswith("…")
-    assert rendered["phrase4"] == {"value": "在线开庭"}
+    assert rendered["phrase4"] == {"value": "在线庭审"}  # gateway.vocabulary, as on every channel
 
 
 def test_messages_never_carry_fields_the_event_does_not_offer() -> None:
@@ -232,7 +232,7 @@ def test_messages_never_carry_fields_the_event_does_not_offer() -> None:
     values = protocol.event_values("application.updated", data)
     assert "id_number" not in values and "name" not in values
     rendered = protocol.template_data(protocol.DEFAULT_FIELDS["application.updated"], values)
-    assert rendered == {"thing1": {"value": "退费申请"}, "phrase2": {"value": "已批准"},
+    assert rendered == {"thing1": {"value": "退费"}, "phrase2": {"value": "已批准"},
                         "character_string3": {"value": "AP-2026-0001"}}
 
 

@@ -8,9 +8,9 @@ import pytest
 from pydantic import ValidationError
 
 from adapters.wechat import ADAPTER
-from adapters.wechat.protocol import DEFAULT_FIELDS
+from adapters.wechat.protocol import DEFAULT_FIELDS, EVENT_VALUES, SUBSCRIBE_EVENTS
 from adapters.wechat.settings import WechatSettings
-from gateway.config import ConfigContext
+from gateway.config import CITIZEN_EVENTS, ConfigContext
 
 ENV = {"WECHAT_APP_SECRET": "0123456789abcdef0123456789abcdef"}
 MINIMAL = {"app_id": "wx0000000000000001", "app_secret_env": "WECHAT_APP_SECRET",
@@ -46,9 +46,40 @@ def test_templates_default_to_the_suggested_layout_and_accept_an_operator_layout
     settings = load(subscribe_templates={
         "hearing.scheduled": {"template_id": "AbC-123_x", "page": "pages/case/hearings?tab=1"},
         "refund.completed": {"template_id": "R1", "fields": {"thing5": "case_no", "amount1": "amount"}},
-    })
+    }, notify={"events": ["hearing.scheduled", "refund.completed"]})
     assert settings.template_fields("hearing.scheduled") == DEFAULT_FIELDS["hearing.scheduled"]
     assert settings.template_fields("refund.completed") == {"thing5": "case_no", "amount1": "amount"}
+
+
+def every_template(*leaving_out: str) -> dict[str, Any]:
+    return {event: {"template_id": "T" + str(n)} for n, event in enumerate(CITIZEN_EVENTS) if event not in leaving_out}
+
+
+def test_every_event_a_citizen_is_told_has_a_default_layout_and_values() -> None:
+    assert set(SUBSCRIBE_EVENTS) == set(CITIZEN_EVENTS) == set(DEFAULT_FIELDS) == set(EVENT_VALUES)
+    assert set(load(subscribe_templates=every_template()).subscribe_templates) == set(CITIZEN_EVENTS)
+
+
+def test_a_template_list_that_leaves_an_event_out_is_an_error_naming_it() -> None:
+    [(where, message)] = problems(subscribe_templates=every_template("filing.correction_required",
+                                                                       "payment.confirmed"))
+    assert where == "subscribe_templates"
+    assert "filing.correction_required, payment.confirmed" in message and "notify.sms_events" in message
+
+
+def test_an_event_left_out_on_purpose_goes_by_sms_or_is_not_wanted_at_all() -> None:
+    by_sms = load(subscribe_templates=every_template("payment.confirmed"),
+                  notify={"sms_events": ["payment.confirmed"]})
+    assert not by_sms.notify.pushes("payment.confirmed") and by_sms.notify.wants("payment.confirmed")
+    unwanted = load(subscribe_templates=every_template("payment.confirmed"),
+                    notify={"events": [e for e in CITIZEN_EVENTS if e != "payment.confirmed"]})
+    assert not unwanted.notify.wants("payment.confirmed")
+    assert load().notify.uncarried([]) == list(CITIZEN_EVENTS)  # no templates at all: everything by SMS
+
+
+def test_an_event_with_a_template_cannot_also_be_listed_for_sms() -> None:
+    [(where, message)] = problems(subscribe_templates=every_template(), notify={"sms_events": ["filing.received"]})
+    assert where == "notify.sms_events" and "filing.received" in message
 
 
 @pytest.mark.parametrize(("overrides", "where"), [
