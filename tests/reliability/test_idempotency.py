@@ -54,6 +54,8 @@ async def test_ten_thousand_randomised_requests_break_no_idempotency_rule(topolo
                 await asyncio.gather(*(_send(client, headers, r, start // BATCH) for r in batch))
         violations, winners = _check(requests)
         assert violations == [], violations[:10]
+        refused = sum(1 for r in requests if r.status == 503)
+        assert refused <= REQUESTS // 100, f"{refused} requests found the state store unavailable"
         court = d.records("粤0106")
         assert court["items"].get("consultation", 0) == len(winners)
         posted = [e["headers"]["idempotency-key"] for e in d.journal()
@@ -115,6 +117,11 @@ def _check(requests: list[Request]) -> tuple[list[str], dict[tuple[str, str], Re
 
 def _rule_broken(request: Request, winner: Request) -> str | None:
     concurrent = request.batch == winner.batch
+    if request.status == 503 and request.code == "SERVICE_UNAVAILABLE":
+        # The state store did not answer within the 250 ms QUALITY.md item 11 allows (a stall of a
+        # loaded machine): refused with Retry-After, nothing processed, so no idempotency rule broken.
+        # How many there may be is bounded in the test itself.
+        return None
     if request.status == 409:
         return None if concurrent and request.code == "IDEMPOTENCY_IN_PROGRESS" else f"409 outside its batch {request}"
     if request.variant != winner.variant:
