@@ -80,8 +80,13 @@ def _json(body: Any, status: int = 200) -> Response:
     return Response(json_bytes(body), status_code=status, media_type="application/json")
 
 
-def _acknowledged() -> Response:
-    return _json({"code": 0})
+def _acknowledged(*, replayed: bool = False) -> Response:
+    """``{"code": 0}``; a message id seen before is flagged ``Idempotent-Replayed: true`` as a canonical
+    replay is (section 3): the platform's redelivery was recognised and not processed again."""
+    answer = _json({"code": 0})
+    if replayed:
+        answer.headers["Idempotent-Replayed"] = "true"
+    return answer
 
 
 def write_key(message_id: str) -> str:
@@ -134,7 +139,7 @@ class Rcs5gAdapter(Adapter):
         if not await self._first_time(inbound.message_id):
             _log.info("inbound message seen before: acknowledged, not processed", channel=self.context.name,
                       message=self.gateway.pseudonyms.log_safe(inbound.message_id))
-            return _acknowledged()
+            return _acknowledged(replayed=True)
         self.spawn(self._converse(inbound, number, request_id_for(request)))
         return _acknowledged()
 
