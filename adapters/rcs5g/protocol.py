@@ -147,6 +147,18 @@ def parse_inbound(document: dict[str, Any]) -> Inbound:
                    _text(message, "bodyText", limit=MAX_BODY_TEXT, empty=content_type == TEXT), conversation)
 
 
+def reply_address(document: dict[str, Any]) -> tuple[str, str] | None:
+    """The messageId and sender of an inbound message whose content could not be read (so the person is
+    still answered, in words), or None when even those are missing."""
+    message = document.get("inboundMessage")
+    if not isinstance(message, dict):
+        return None
+    try:
+        return _text(message, "messageId"), _text(message, "senderAddress")
+    except GatewayError:
+        return None
+
+
 def parse_delivery(document: dict[str, Any]) -> Delivery:
     info = _object(document, "deliveryInfo")
     status = _text(info, "deliveryStatus")
