@@ -62,6 +62,10 @@ class ChannelDriver(ABC):
     #: the operations a person can reach on this channel (None: every operation of the catalog); a
     #: conformance check that needs another is skipped for this channel, not failed
     offered_operations: frozenset[str] | None = None
+    #: whether a write key used again with other arguments is deduplicated (answered as the first write,
+    #: flagged as a replay) rather than refused with IDEMPOTENCY_KEY_REUSED: a channel whose key is the
+    #: platform's own message id, which its contract says is acknowledged and not processed again
+    reused_key_is_deduplicated: bool = False
 
     def offers(self, operation: str) -> bool:
         return self.offered_operations is None or operation in self.offered_operations
@@ -72,6 +76,16 @@ class ChannelDriver(ABC):
         None (the default) only requires what every channel owes: a caller's mistake is never a 5xx.
         """
         return None
+
+    def expected_data(self, operation: str, args: dict[str, Any], result: Any) -> Any:
+        """What ``ChannelAnswer.data`` must be when the canonical API answers ``result`` to the same call.
+
+        The default is the canonical result unchanged (a channel that carries it in its envelope). A channel
+        whose format has no place for it (a chatbot answering in words) returns what its adapter renders
+        from ``result``: parity then means the same facts in the same words, rendered by the adapter's own
+        code from the canonical result.
+        """
+        return result
 
     @abstractmethod
     def channel_config(self, stand_in_url: str) -> dict[str, Any]:

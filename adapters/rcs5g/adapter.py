@@ -80,8 +80,13 @@ def _json(body: Any, status: int = 200) -> Response:
     return Response(json_bytes(body), status_code=status, media_type="application/json")
 
 
-def _acknowledged() -> Response:
-    return _json({"code": 0})
+def _acknowledged(*, replayed: bool = False) -> Response:
+    """``{"code": 0}``; a message id seen before is flagged ``Idempotent-Replayed: true`` as a canonical
+    replay is (section 3): the platform's redelivery was recognised and not processed again."""
+    answer = _json({"code": 0})
+    if replayed:
+        answer.headers["Idempotent-Replayed"] = "true"
+    return answer
 
 
 def write_key(message_id: str) -> str:
@@ -125,7 +130,12 @@ class Rcs5gAdapter(Adapter):
 
     async def _messages(self, request: Request) -> Response:
         body = await self._verified_body(request)
-        inbound = protocol.parse_inbound(parse_json_object(body, allow_empty=False))
+        document = parse_json_object(body, allow_empty=False)
+        try:
+            inbound = protocol.parse_inbound(document)
+        except GatewayError as exc:
+            await self._refuse_in_words(document, exc, request_id_for(request))
+            raise
         number = caller_number(inbound.sender)
         if number is None:
             # The carrier asserts the number; without one there is nobody to answer or to lock out.
@@ -134,9 +144,24 @@ class Rcs5gAdapter(Adapter):
         if not await self._first_time(inbound.message_id):
             _log.info("inbound message seen before: acknowledged, not processed", channel=self.context.name,
                       message=self.gateway.pseudonyms.log_safe(inbound.message_id))
-            return _acknowledged()
+            return _acknowledged(replayed=True)
         self.spawn(self._converse(inbound, number, request_id_for(request)))
         return _acknowledged()
+
+    async def _refuse_in_words(self, document: dict[str, Any], error: GatewayError, request_id: str) -> None:
+        """A message the chatbot cannot read (a voice note, a malformed chip response) still gets an answer:
+        the code's message and the menu's chips, once per messageId, as every reply."""
+        address = protocol.reply_address(document)
+        number = caller_number(address[1]) if address is not None else None
+        if address is None or number is None or not await self._first_time(address[0]):
+            return
+        _log.info("inbound message not readable: answered in words", channel=self.context.name,
+                  request_id=request_id, code=error.code.value)
+        reply = protocol.error_reply(error, menu_chips(self.settings.hotline))
+        self.spawn(self._send_reply(reply, number, address[0]))
+
+    async def _send_reply(self, reply: Reply, number: str, correlator: str) -> None:
+        await self.deliver(reply, protocol.tel_uri(number), correlator=correlator)
 
     async def _delivery(self, request: Request) -> Response:
         body = await self._verified_body(request)

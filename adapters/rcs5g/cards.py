@@ -11,6 +11,7 @@ from typing import Any
 
 from adapters.rcs5g.labels import kind_label, status_label
 from adapters.rcs5g.protocol import Reply, chip, dial_chip
+from gateway import ErrorCode, GatewayError
 
 CST = timezone(timedelta(hours=8))
 MENU = "menu"
@@ -106,6 +107,12 @@ def ask(text: str, chips: list[dict[str, Any]] | None = None) -> Reply:
     return Reply(text, chips=chips if chips is not None else back_chips())
 
 
+def refused(code: ErrorCode, said: str, chips: list[dict[str, Any]] | None = None) -> Reply:
+    """An error the conversation itself finds (a mistyped case number, a wrong password): like every error,
+    a text starting with the code's Chinese message (CONTRACTS.md 4.7), then what exactly, then chips."""
+    return Reply(f"{GatewayError(code).message}\n{said}", chips=chips if chips is not None else back_chips())
+
+
 def fee_type_question() -> Reply:
     return ask(ASK_FEE_TYPE, [*(chip(label, f"fee:{code}") for code, label in FEE_CASE_TYPES), chip("菜单", MENU)])
 
@@ -121,17 +128,19 @@ def note_question() -> Reply:
 
 
 def password_retry(left: int) -> Reply:
-    return ask(f"查询密码不正确，您还可以再试{left}次。", back_chips())
+    """The court knows no case of that number with that password: NOT_FOUND, as on the 12368 hotline (a
+    person who is no party to the case hears the same as one who mistyped)."""
+    return refused(ErrorCode.NOT_FOUND, f"查询密码不正确，您还可以再试{left}次。")
 
 
 def locked(minutes: int, hotline: str) -> Reply:
-    return Reply(f"由于查询密码输入错误次数过多，案件查询服务暂停使用，请于{minutes}分钟后再试，"
-                 f"或拨打{hotline}。", chips=[chip("菜单", MENU), dial_chip("人工服务", hotline)])
+    return refused(ErrorCode.RATE_LIMITED, f"由于查询密码输入错误次数过多，案件查询服务暂停使用，请于{minutes}分钟后"
+                   f"再试，或拨打{hotline}。", [chip("菜单", MENU), dial_chip("人工服务", hotline)])
 
 
 def court_paused(court_name: str, hotline: str) -> Reply:
-    return Reply(f"{court_name or '该法院'}的案件查询密码服务暂停使用，请一小时后再试，或拨打{hotline}。",
-                 chips=[chip("菜单", MENU), dial_chip("人工服务", hotline)])
+    return refused(ErrorCode.RATE_LIMITED, f"{court_name or '该法院'}的案件查询密码服务暂停使用，请一小时后再试，"
+                   f"或拨打{hotline}。", [chip("菜单", MENU), dial_chip("人工服务", hotline)])
 
 
 # --- answers -------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 from adapters.rcs5g import cards
 from adapters.rcs5g.conversation import Conversation, Stage
 from adapters.rcs5g.protocol import FileInfo, Reply, error_reply, typed
-from gateway import CaseNumberError, GatewayError, parse_case_number
+from gateway import CaseNumberError, ErrorCode, GatewayError, parse_case_number
 
 PASSWORD_DIGITS = (4, 12)
 MAX_NOTE = 2000
@@ -159,8 +159,8 @@ class Dialogue:
             return await self._on_case_no(replace(conv, actor=None, service="progress"), text)
         if conv.stage is Stage.PASSWORD and text:
             return await self._on_password(conv, text, said)
-        if conv.stage is Stage.MESSAGE and text:
-            return await self._on_message(conv, said)
+        if conv.stage is Stage.MESSAGE:
+            return await self._on_message(conv, said)  # an empty message too: the gateway says what is wrong
         if conv.stage is Stage.FILES:
             return await self._on_files_stage(conv, postback)
         if conv.stage is Stage.NOTE and (text or postback == "note:none"):
@@ -180,12 +180,12 @@ class Dialogue:
         try:
             case = parse_case_number(text)
         except CaseNumberError:
-            return conv, [cards.ask(cards.NOT_A_CASE_NO)]
+            return conv, [cards.refused(ErrorCode.INVALID_CASE_NUMBER, cards.NOT_A_CASE_NO)]
         if case.court is None:
             return conv, [cards.ask(cards.LEGACY_CASE_NO)]
         name = self.effects.court_name(case.court)
         if name is None:
-            return conv, [cards.ask(cards.UNKNOWN_COURT)]
+            return conv, [cards.refused(ErrorCode.NOT_FOUND, cards.UNKNOWN_COURT)]
         if await self.effects.court_paused(case.court):
             return replace(conv, stage=Stage.MENU), [cards.court_paused(name, self.effects.hotline)]
         conv = replace(conv, stage=Stage.PASSWORD, court=case.court, case_no=case.text, serial=str(case.sequence))
@@ -202,7 +202,7 @@ class Dialogue:
                                                                         effects.hotline)]
         low, high = PASSWORD_DIGITS
         if not (password.isascii() and password.isdigit() and low <= len(password) <= high):
-            return conv, [cards.ask(cards.NOT_A_PASSWORD)]
+            return conv, [cards.refused(ErrorCode.VALIDATION_FAILED, cards.NOT_A_PASSWORD)]
         try:
             actor = await effects.verify(court, serial, password)
         except GatewayError as exc:
@@ -279,7 +279,7 @@ class Dialogue:
     async def _on_amount(self, conv: Conversation, said: Said, text: str) -> Answer:
         amount = text.replace(",", "").removesuffix("元")
         if not amount.replace(".", "", 1).isdigit():
-            return conv, [cards.ask(cards.NOT_AN_AMOUNT)]
+            return conv, [cards.refused(ErrorCode.VALIDATION_FAILED, cards.NOT_AN_AMOUNT)]
         args: dict[str, Any] = {"case_type": conv.fee_case_type or "民初"}
         if float(amount) > 0:
             args["amount"] = amount

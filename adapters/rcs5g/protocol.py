@@ -118,11 +118,12 @@ class Delivery:
         return any(word in text for word in SMS_FALLBACK_WORDS)
 
 
-def _text(record: dict[str, Any], key: str, *, limit: int = MAX_ID, required: bool = True) -> str:
+def _text(record: dict[str, Any], key: str, *, limit: int = MAX_ID, required: bool = True,
+          empty: bool = False) -> str:
     value = record.get(key)
     if value is None and not required:
         return ""
-    if not isinstance(value, str) or not value or len(value) > limit:
+    if not isinstance(value, str) or (not value and not empty) or len(value) > limit:
         raise _invalid(f"{key} must be a non-empty string of at most {limit} characters")
     return value
 
@@ -142,7 +143,20 @@ def parse_inbound(document: dict[str, Any]) -> Inbound:
     conversation = _text(message, "conversationId", required=False) or None
     return Inbound(_text(message, "messageId"), _text(message, "senderAddress"),
                    _text(message, "destinationAddress", limit=256), content_type,
-                   _text(message, "bodyText", limit=MAX_BODY_TEXT), conversation)
+                   # An empty text is still a message from a person: it is answered (and told what is missing).
+                   _text(message, "bodyText", limit=MAX_BODY_TEXT, empty=content_type == TEXT), conversation)
+
+
+def reply_address(document: dict[str, Any]) -> tuple[str, str] | None:
+    """The messageId and sender of an inbound message whose content could not be read (so the person is
+    still answered, in words), or None when even those are missing."""
+    message = document.get("inboundMessage")
+    if not isinstance(message, dict):
+        return None
+    try:
+        return _text(message, "messageId"), _text(message, "senderAddress")
+    except GatewayError:
+        return None
 
 
 def parse_delivery(document: dict[str, Any]) -> Delivery:

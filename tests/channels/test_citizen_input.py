@@ -1,7 +1,8 @@
 """Citizen input as people type it (issue 14; DOMAIN.md sections 2 and 3): case numbers in full-width
 digits, mixed, with U+3000 or no-break spaces, with 〔〕 【】 ［］ brackets; ID numbers of every type;
 a USCC with a bad check character. Each row runs through the canonical API and two signed channels
-(粤省事, 穗好办), and what reaches the court is the one normal form.
+(粤省事, 穗好办), the case numbers also typed into the 5G chatbot's conversation, and what reaches the
+court is the one normal form.
 
 Rows that fail on f0109a2: every case-number row but the plain one; the 15-digit ID message; the
 HMT_PERMIT and FOREIGN_PR rows; the USCC review row.
@@ -18,6 +19,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
+from adapters.rcs5g.driver import Rcs5gDriver
 from adapters.suihaoban.driver import SuihaobanDriver
 from adapters.yueshengshi.driver import YueshengshiDriver
 from gateway.domain.id_numbers import resident_id_check_char
@@ -82,7 +84,8 @@ ID_ROWS = {
     "USCC, wrong shape": IdRow("USCC", "9135010", None, "organisation"),
 }
 
-DRIVERS: dict[str, ChannelDriver] = {"yueshengshi": YueshengshiDriver(), "suihaoban": SuihaobanDriver()}
+DRIVERS: dict[str, ChannelDriver] = {"yueshengshi": YueshengshiDriver(), "suihaoban": SuihaobanDriver(),
+                                     "rcs5g": Rcs5gDriver()}
 
 
 @pytest.fixture(scope="module")
@@ -141,8 +144,22 @@ async def test_case_numbers_as_typed(stack: Stack, sessions: dict[str, Session],
     answer = await call(stack, sessions, channel, "cases.progress", {"case_no": CASE_NUMBERS[row]})
     assert answer.ok, answer.detail
     assert answer.data["case_no"] == TRIAL
-    seen = [e["path"] for e in stack.journal.entries(since=since) if e["path"].endswith("/progress")]
-    assert seen == [f"/yue0106/api/v1/cases/{quote(TRIAL, safe='')}/progress"]  # the court's mount, one form
+    assert _progress_asked(stack, since) == [f"/yue0106/api/v1/cases/{quote(TRIAL, safe='')}/progress"]
+
+
+@pytest.mark.parametrize("row", list(CASE_NUMBERS))
+async def test_case_numbers_as_typed_to_the_5g_chatbot(stack: Stack, sessions: dict[str, Session], row: str) -> None:
+    """Typed into the conversation (the password then verified for the case it names): the case's card."""
+    since = _since(stack)
+    answer = await call(stack, sessions, "rcs5g", "cases.progress", {"case_no": CASE_NUMBERS[row]})
+    assert answer.ok, answer.detail
+    assert answer.data["title"] == TRIAL
+    assert _progress_asked(stack, since) == [f"/yue0106/api/v1/cases/{quote(TRIAL, safe='')}/progress"]
+
+
+def _progress_asked(stack: Stack, since: int) -> list[str]:
+    """The court's mount and the one normal form of the case number, once."""
+    return [e["path"] for e in stack.journal.entries(since=since) if e["path"].endswith("/progress")]
 
 
 @pytest.mark.parametrize("channel", CHANNELS)

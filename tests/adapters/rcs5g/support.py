@@ -17,6 +17,7 @@ from adapters.rcs5g.adapter import Rcs5gAdapter
 from adapters.rcs5g.driver import Rcs5gDriver
 from adapters.rcs5g.phone import Phone
 from adapters.rcs5g.standins import FakeMaap
+from gateway import ErrorCode, GatewayError
 from gateway.notify.standin import SmsStandIn
 from tests.support.stack import Stack, free_port, running_stack, serving, stack_env
 
@@ -73,6 +74,11 @@ async def rcs_world(*, state: str = "memory", settings: Mapping[str, Any] | None
             httpx.AsyncClient(timeout=30) as client:
         driver.maap.gateway_url = stack.gateway_url
         yield RcsWorld(stack, driver.maap, sms, driver, client)
+
+
+def in_words(code: ErrorCode, said: str) -> str:
+    """An error as the chatbot writes it (CONTRACTS.md 4.7): the code's Chinese message, then what exactly."""
+    return f"{GatewayError(code).message}\n{said}"
 
 
 async def wait_for(condition: Callable[[], Any], timeout_s: float = 10.0) -> None:

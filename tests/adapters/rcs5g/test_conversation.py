@@ -16,7 +16,16 @@ from adapters.rcs5g import cards
 from adapters.rcs5g.driver import Rcs5gDriver
 from gateway import ErrorCode, GatewayError
 from gateway.logs import STDOUT
-from tests.adapters.rcs5g.support import CASE_NO, CHANNEL, NUMBER, PASSWORD, RcsWorld, rcs_world, wait_for
+from tests.adapters.rcs5g.support import (
+    CASE_NO,
+    CHANNEL,
+    NUMBER,
+    PASSWORD,
+    RcsWorld,
+    in_words,
+    rcs_world,
+    wait_for,
+)
 from tests.support.stack import RedisServer
 
 WRONG = "999999"
@@ -43,12 +52,12 @@ async def to_password(world: RcsWorld, number: str) -> Any:
 async def test_three_wrong_passwords_lock_the_number_and_no_other(world: RcsWorld) -> None:
     phone = await to_password(world, number_for(1))
     first = await phone.say(WRONG)
-    assert first.text == "查询密码不正确，您还可以再试2次。"
+    assert first.text == in_words(ErrorCode.NOT_FOUND, "查询密码不正确，您还可以再试2次。")
     await phone.say(WRONG)
     locked = await phone.say(WRONG)
-    assert locked.text.startswith("由于查询密码输入错误次数过多") and locked.dial == "12368"
+    assert locked.text.startswith(in_words(ErrorCode.RATE_LIMITED, "由于查询密码输入错误次数过多")) and locked.dial == "12368"
     again = await phone.tap("svc:progress")
-    assert again.text.startswith("由于查询密码输入错误次数过多")  # not even asked for a case number
+    assert again.text.startswith(in_words(ErrorCode.RATE_LIMITED, "由于查询密码"))  # not even asked for a case number
     # the right password no longer helps this number; another number is untouched
     other = await to_password(world, number_for(2))
     assert (await other.say(PASSWORD)).title == CASE_NO
@@ -57,7 +66,7 @@ async def test_three_wrong_passwords_lock_the_number_and_no_other(world: RcsWorl
 async def test_a_typed_password_of_the_wrong_shape_is_asked_again_without_counting(world: RcsWorld) -> None:
     phone = await to_password(world, number_for(3))
     for _ in range(4):
-        assert (await phone.say("abc")).text == cards.NOT_A_PASSWORD
+        assert (await phone.say("abc")).text == in_words(ErrorCode.VALIDATION_FAILED, cards.NOT_A_PASSWORD)
     assert (await phone.say("２６０６１５")).title == CASE_NO  # full-width digits are the same password
 
 
@@ -65,8 +74,8 @@ async def test_a_case_number_that_is_not_one_or_of_no_court_is_said_in_words(wor
     phone = world.phone(number_for(4))
     await phone.say("菜单")
     await phone.tap("svc:payments")
-    assert (await phone.say("我的案子")).text == cards.NOT_A_CASE_NO
-    assert (await phone.say("（2026）粤0199民初1号")).text == cards.UNKNOWN_COURT
+    assert (await phone.say("我的案子")).text == in_words(ErrorCode.INVALID_CASE_NUMBER, cards.NOT_A_CASE_NO)
+    assert (await phone.say("（2026）粤0199民初1号")).text == in_words(ErrorCode.NOT_FOUND, cards.UNKNOWN_COURT)
     asked = await phone.say(CASE_NO)
     assert asked.text.endswith(cards.ASK_PASSWORD)
     payments = await phone.say(PASSWORD)

@@ -10,6 +10,7 @@ from adapters.rcs5g.conversation import Conversation, Stage
 from adapters.rcs5g.dialogue import Dialogue, Ran, Said
 from adapters.rcs5g.protocol import FileInfo, Reply
 from gateway import ErrorCode, GatewayError
+from tests.adapters.rcs5g.support import in_words
 
 CASE = "（2026）粤0106民初22468号"
 ACTOR = {"sub": "p_1", "assurance": "L2", "channel": "rcs5g", "case_scope": CASE}
@@ -92,7 +93,8 @@ async def test_case_numbers_that_cannot_be_served_are_said_in_words() -> None:
     dialogue = Dialogue(Recorded())
     conv, _ = await say(dialogue, None, postback="svc:hearings")
     for typed, said in (("（2014）穗中法民一初字第4713号", cards.LEGACY_CASE_NO),
-                        ("（2026）粤0199民初1号", cards.UNKNOWN_COURT), ("hello", cards.NOT_A_CASE_NO)):
+                        ("（2026）粤0199民初1号", in_words(ErrorCode.NOT_FOUND, cards.UNKNOWN_COURT)),
+                        ("hello", in_words(ErrorCode.INVALID_CASE_NUMBER, cards.NOT_A_CASE_NO))):
         conv, reply = await say(dialogue, conv, typed)
         assert reply.text == said and conv.stage is Stage.CASE_NO
 
@@ -127,11 +129,12 @@ async def test_wrong_passwords_lock_the_number_and_a_court_failure_counts_nothin
     conv, _ = await say(dialogue, conv, CASE)
     for left in (2, 1):
         conv, reply = await say(dialogue, conv, "111111")
-        assert reply.text == f"查询密码不正确，您还可以再试{left}次。"
+        assert reply.text == in_words(ErrorCode.NOT_FOUND, f"查询密码不正确，您还可以再试{left}次。")
     conv, locked = await say(dialogue, conv, "111111")
-    assert effects.locked and locked.text.startswith("由于查询密码输入错误次数过多") and conv.stage is Stage.MENU
+    assert effects.locked and conv.stage is Stage.MENU
+    assert locked.text.startswith(in_words(ErrorCode.RATE_LIMITED, "由于查询密码输入错误次数过多"))
     conv, again = await say(dialogue, conv, postback="svc:progress")
-    assert again.text.startswith("由于查询密码输入错误次数过多")
+    assert again.text.startswith(in_words(ErrorCode.RATE_LIMITED, "由于查询密码输入错误次数过多"))
 
 
 async def test_a_paused_court_is_told_before_the_password() -> None:
@@ -176,7 +179,7 @@ async def test_the_fee_calculator_takes_a_typed_type_and_a_full_width_amount() -
     conv, _ = await say(dialogue, None, postback="svc:fees")
     conv, _ = await say(dialogue, conv, "民终")
     conv, wrong = await say(dialogue, conv, "二十万")
-    assert wrong.text == cards.NOT_AN_AMOUNT
+    assert wrong.text == in_words(ErrorCode.VALIDATION_FAILED, cards.NOT_AN_AMOUNT)
     conv, _ = await say(dialogue, conv, "２０００００元")
     assert effects.runs[-1][:2] == ("fees.calculate", {"case_type": "民终", "amount": "200000"})
     conv, _ = await say(dialogue, conv, postback="svc:fees")

@@ -82,6 +82,7 @@ async def test_a_judge_message_is_sent_once_when_the_platform_resends_the_callba
     first = await signed_post(world.client, url, phone.token, document)
     again = await signed_post(world.client, url, phone.token, document)  # same messageId, a fresh nonce
     assert first.json() == again.json() == {"code": 0}
+    assert "Idempotent-Replayed" not in first.headers and again.headers["Idempotent-Replayed"] == "true"
     replies = await _replies(world, "judge-msg-" + number)
     assert replies[0]["contentType"] == protocol.BOT_MESSAGE and "留言已提交" in replies[0]["bodyText"]
     await wait_for(lambda: world.adapter.busy == 0)  # the second delivery was acknowledged, not processed
@@ -102,6 +103,31 @@ async def test_a_judge_message_is_sent_once_when_the_platform_resends_the_callba
     replayed = [m for m in world.maap.sent if m.get("clientCorrelator") == "judge-msg-" + number][-1]
     assert "留言已提交" in replayed["bodyText"]
     assert len([e for e in world.court_requests("/judge-messages", mark) if e["method"] == "POST"]) == 1
+
+
+async def test_an_empty_judge_message_is_answered_with_what_is_missing(world: RcsWorld) -> None:
+    phone, _ = await verified(world, fresh_number(20), "message")
+    mark = world.journal_mark()
+    empty = await phone.say("")
+    assert empty.title is None and empty.text.startswith(GatewayError(ErrorCode.VALIDATION_FAILED).message)
+    assert "给法官留言" in empty.chips  # to write it again
+    assert [e for e in world.court_requests("/judge-messages", mark) if e["method"] == "POST"] == []
+
+
+@pytest.mark.parametrize(("content_type", "body_text", "code", "acknowledged"), [
+    ("audio/amr", "voice", ErrorCode.UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE"),  # refused at the callback
+    (protocol.CHIP_RESPONSE, "{not json", ErrorCode.VALIDATION_FAILED, 0),  # read in the conversation
+])
+async def test_a_message_the_chatbot_cannot_read_is_still_answered_in_words(
+        world: RcsWorld, content_type: str, body_text: str, code: ErrorCode, acknowledged: object) -> None:
+    phone = world.phone(fresh_number(21))
+    message_id = await phone.post(content_type, body_text)
+    assert phone.last is not None and phone.last.json() == {"code": acknowledged}
+    answer = await phone.shown(message_id)
+    assert answer.title is None and answer.text == GatewayError(code).message and "案件进展" in answer.chips
+    await phone.post(content_type, body_text, message_id)  # the platform delivers it again: answered once
+    await wait_for(lambda: world.adapter.busy == 0)
+    assert len([m for m in world.maap.sent if m.get("clientCorrelator") == message_id]) == 1
 
 
 async def test_a_wrong_signature_is_refused_with_401(world: RcsWorld) -> None:
