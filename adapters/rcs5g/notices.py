@@ -33,6 +33,7 @@ from gateway import (
     caller_number,
     get_logger,
     normalise_mobile,
+    operation_label,
 )
 
 if TYPE_CHECKING:
@@ -41,7 +42,9 @@ if TYPE_CHECKING:
 _log = get_logger("court_gateway.rcs5g")
 #: how long a notification is remembered for its delivery reports
 NOTICE_TTL_S = 3 * 24 * 3600
-PARAM_FIELDS = ("filing_id", "case_no", "application_id", "amount", "place")
+PARAM_FIELDS = ("filing_id", "case_no", "application_id", "amount", "place", "delivery_id")
+#: events whose status words depend on what kind of item it is (the project's vocabulary)
+_STATUS_KIND = {"filing.reviewed": "filing", "delivery.finished": "delivery"}
 
 #: event -> (card title, card text with {param} placeholders)
 NOTICES: dict[str, tuple[str, str]] = {
@@ -55,15 +58,19 @@ NOTICES: dict[str, tuple[str, str]] = {
     "application.updated": ("申请状态更新", "您的{kind}申请（编号{application_id}）状态已更新为：{status}。"),
     "payment.confirmed": ("缴费已确认", "案件{case_no}的诉讼费{amount}元已确认缴纳。"),
     "refund.completed": ("退费已办理", "案件{case_no}的诉讼费退费{amount}元已办理完成。"),
+    # a write the court could not take at once (queued) was finally delivered or refused
+    "delivery.finished": ("提交结果", "您提交的{operation}（受理编号{delivery_id}）转交法院的结果：{result}。"),
 }
 
 
-def notice_params(data: dict[str, Any]) -> dict[str, str]:
+def notice_params(data: dict[str, Any], event: str = "") -> dict[str, str]:
     """An event's words: the SMS template parameters, labels in plain Chinese."""
     params = {k: str(v) for k, v in data.items() if k in PARAM_FIELDS}
     params["court_name"] = "法院"  # the notification names no court; the template's sentence still reads right
     status = str(data.get("status", ""))
-    params["status"] = params["result"] = status_label(status)
+    params["status"] = params["result"] = status_label(status, _STATUS_KIND.get(event))
+    if isinstance(data.get("operation"), str):
+        params["operation"] = operation_label(data["operation"])
     params["kind"] = kind_label(str(data.get("kind", "")))
     if isinstance(data.get("at"), str):
         with suppress(ValueError):
@@ -102,7 +109,7 @@ class Notices:
         """True when the platform took the card; False when this person cannot be told here (the gateway
         then texts them); GatewayError when the platform is down (the gateway tries again later)."""
         to = _address(actor)
-        params = notice_params(data)
+        params = notice_params(data, event)
         card = notice_card(event, params)
         if to is None or card is None:
             return False
