@@ -18,11 +18,11 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
+from adapters.wechat.driver import WechatDriver
+from adapters.yueshengshi.driver import YueshengshiDriver
 from gateway.notify.standin import SmsStandIn
 from reference_court.routing import court_slug
 from reference_court.seed import DEMO_CASES, DEMO_PEOPLE
-from tests.drivers.wechat import WechatDriver
-from tests.drivers.yueshengshi import YueshengshiDriver
 from tests.events.test_notifications import filing_args, settle
 from tests.support.channel_stack import channel_stack
 from tests.support.stack import RedisServer, Stack, serving
