@@ -4,7 +4,8 @@
 same app (``gateway.serve:worker_app``, which reads its config from the
 environment) under another server or protocol stack, each with its own
 request-head limits switched on, so that a choice between them is made by
-measurement, in one run, beside the same floor.
+measurement, in one run, beside the same floor. granian and hypercorn are not
+dependencies of the project: ``pip install granian hypercorn`` to measure them.
 """
 
 from __future__ import annotations
@@ -19,8 +20,16 @@ UVICORN = [sys.executable, "-m", "uvicorn", "--factory", FACTORY, "--loop", "uvl
 
 
 def server_command(server: str, config: Path, port: int) -> tuple[list[str], dict[str, str]]:
-    """The command line and extra environment that serve the gateway of ``config`` on ``port``."""
+    """The command line and extra environment that serve the gateway of ``config`` on ``port``.
+
+    ``serve@DIR`` runs ``serve`` from another checkout of the project (an A/B of two builds in one run).
+    """
     env = {"COURT_GATEWAY_CONFIG": str(config), "COURT_GATEWAY_BACKGROUND": "1"}
+    if server.startswith("serve@"):
+        checkout = str(Path(server.removeprefix("serve@")).resolve())
+        run_from_checkout = (f"import runpy, sys; sys.path.insert(0, {checkout!r}); "
+                             "runpy.run_module('gateway.cli', run_name='__main__')")
+        return [sys.executable, "-c", run_from_checkout, "serve", "--config", str(config), "--port", str(port)], env
     commands = {
         "serve": [sys.executable, "-m", "gateway.cli", "serve", "--config", str(config), "--port", str(port)],
         "uvicorn-httptools": [*UVICORN, "--http", "httptools", "--port", str(port)],

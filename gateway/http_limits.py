@@ -23,8 +23,9 @@ MAX_HEADER_LINES = 100
 #: what h11 may buffer of an unfinished head before uvicorn refuses it (400): our limit plus room
 #: for one more line of any size we would answer 431 for, so those get the clearer answer
 SERVER_HEAD_BYTES = MAX_HEAD_BYTES + 8 * 1024
-#: the uvicorn options that put the HTTP library's own bound on request heads
-SERVER_OPTIONS: dict[str, Any] = {"http": "h11", "h11_max_incomplete_event_size": SERVER_HEAD_BYTES}
+#: uvicorn's HTTP protocol (its name in uvicorn.config.HTTP_PROTOCOLS) and the option that bounds its heads
+HTTP_PROTOCOL = "h11"
+HEAD_LIMIT_OPTIONS: dict[str, Any] = {"h11_max_incomplete_event_size": SERVER_HEAD_BYTES}
 REFUSAL_BODY = orjson.dumps({
     "type": "https://court-gateway.invalid/errors/request-headers-too-large",
     "title": "Request Header Fields Too Large", "status": 431, "code": "REQUEST_HEADERS_TOO_LARGE",
