@@ -23,7 +23,7 @@ class _Sink(asyncio.Protocol):
 async def _pair() -> tuple[Any, socket.socket, list[bytes]]:
     """A real transport on one end of a socket pair, with each of its writes recorded; the other end."""
     ours, theirs = socket.socketpair()
-    transport, _ = await asyncio.get_running_loop().connect_accepted_socket(_Sink, ours)
+    transport: Any = (await asyncio.get_running_loop().connect_accepted_socket(_Sink, ours))[0]
     writes: list[bytes] = []
     real_write = transport.write
 
