@@ -24,7 +24,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway import tracing
 from gateway.actor import Pseudonyms
@@ -152,7 +152,12 @@ class Runtime:
         self.jobs: list[BackgroundJob] = self._jobs()
         handlers = {HTTPException: _http_exception}
         ops_routes = self._ops_routes()
+        self._channel_routes = {name: adapter.routes() for name, adapter in self.adapters.items()}
         self.app = Starlette(routes=self._routes(None if ops_listener else ops_routes), exception_handlers=handlers)
+        #: each channel's routes alone, as ``self.app`` serves them (see :meth:`app_for`)
+        self._channel_apps = {name: Starlette(routes=[Mount(f"/channels/{name}", routes=routes)],
+                                              exception_handlers=handlers)
+                              for name, routes in self._channel_routes.items()}
         #: what the operations listener serves (the public app when there is no such listener)
         self.ops_app = Starlette(routes=ops_routes, exception_handlers=handlers) if ops_listener else self.app
 
@@ -187,10 +192,25 @@ class Runtime:
             *self.sla.http_routes(self.api, self.audit),
             # Two levels, so a request is matched against a handful of prefixes, not every route.
             Mount("/api/v1", routes=[Route("/openapi.json", _openapi, methods=["GET"]), *self.api.routes()]),
-            Mount("/channels", routes=[Mount(f"/{name}", routes=adapter.routes())
-                                       for name, adapter in self.adapters.items()]),
+            Mount("/channels", routes=[Mount(f"/{name}", routes=routes)
+                                       for name, routes in self._channel_routes.items()]),
         ]
         return routes
+
+    def app_for(self, path: str) -> ASGIApp:
+        """The app for a request to ``path``: a channel's own app under /channels/NAME/, else :attr:`app`.
+
+        No other route lies under /channels/NAME/, so the channel's app answers exactly as the
+        whole app would (same routes, same handlers, same 404 and 405), without matching the
+        dozen routes and the mount before them first: about 20 µs of a channel request
+        (README, "Speed").
+        """
+        if path.startswith("/channels/"):
+            name, slash, _ = path[len("/channels/"):].partition("/")
+            channel_app = self._channel_apps.get(name) if slash else None
+            if channel_app is not None:
+                return channel_app
+        return self.app
 
     async def start(self) -> None:
         for adapter in self.adapters.values():
@@ -288,7 +308,7 @@ class GatewayHost:
             await _refuse_head(scope, receive, send)
             return
         tracing.remember(scope)
-        await runtime.app(scope, receive, send)
+        await runtime.app_for(scope["path"])(scope, receive, send)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
