@@ -9,6 +9,7 @@ is shared and noisy.
 
     python bench/cpu_per_request.py [--requests 4000] [--rounds 5] [--concurrency 16]
                                     [--state memory|redis|cluster|both] [--only NAME]
+                                    [--servers serve,uvicorn-h11,granian,...]
                                     [--floor ../shared/bench/floor_proxy.py]
 
 ``--state both`` runs one gateway on one Redis and one on a 3-primary Redis
@@ -39,6 +40,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +53,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.servers import server_command
 from bench.upstream import PROGRESS
 from gateway.tokens import generate_ec_pem
 from tests.support.servers import BackgroundServer
@@ -101,7 +104,8 @@ class Server:
             self.process.kill()
 
 
-def start(name: str, command: list[str], port: int, env: dict[str, str] | None = None) -> Server:
+def start(name: str, command: list[str], port: int, env: dict[str, str] | None = None,
+          ready_path: str | None = None) -> Server:
     process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **(env or {})},
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 20
@@ -110,7 +114,10 @@ def start(name: str, command: list[str], port: int, env: dict[str, str] | None =
             raise RuntimeError(f"{name} exited: {process.stderr.read().decode() if process.stderr else ''}")
         try:
             with socket.create_connection(("127.0.0.1", port), 0.2):
-                return Server(name, process, f"http://127.0.0.1:{port}")
+                pass
+            if ready_path is not None:  # a server may listen before its app has started
+                urllib.request.urlopen(f"http://127.0.0.1:{port}{ready_path}", timeout=1).close()
+            return Server(name, process, f"http://127.0.0.1:{port}")
         except OSError:
             time.sleep(0.05)
     raise RuntimeError(f"{name} did not start")
@@ -172,6 +179,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--state", choices=["memory", "redis", "cluster", "both"], default="memory")
     parser.add_argument("--floor", type=Path, default=SHARED_FLOOR, help="the shared floor proxy script")
+    parser.add_argument("--servers", default="serve", help="comma-separated servers to run the gateway under "
+                        "(bench/servers.py: serve, uvicorn-httptools, uvicorn-h11, granian, hypercorn)")
     parser.add_argument("--only", default="", help="measure only targets whose name starts with this "
                         "(the baselines always run)")
     args = parser.parse_args()
@@ -197,12 +206,15 @@ def main() -> None:
         stand_ins = BackgroundServer(stand_in_app, port=stand_in_port)
         stand_ins.start()
         gateways = {}
+        kinds = args.servers.split(",")
         for label, state in states.items():
             config = gateway_config(directory, upstream.url, issuer, state, extra_channels, name=label)
-            gw_port = free_port()
-            gateways[label] = start(f"gateway ({label})", [sys.executable, "-m", "gateway.cli", "serve", "--config",
-                                                           str(config), "--port", str(gw_port)], gw_port, env)
-            servers.append(gateways[label])
+            for kind in kinds:
+                gw_port = free_port()
+                command, server_env = server_command(kind, config, gw_port)
+                name = label if len(kinds) == 1 else f"{label}, {kind}"
+                gateways[name] = start(f"gateway ({name})", command, gw_port, {**env, **server_env}, "/healthz")
+                servers.append(gateways[name])
         naive_port, floor_port = free_port(), free_port()
         naive = start("naive", [sys.executable, "bench/proxies.py", "naive", str(naive_port), upstream.url], naive_port)
         floor = start("floor", [sys.executable, str(args.floor), "--port", str(floor_port), "--upstream",
@@ -227,7 +239,7 @@ def main() -> None:
             for target in targets:
                 results[target.name].append(asyncio.run(drive(target, args.requests, args.concurrency)))
         report(results, args)
-        if len(gateways) > 1:
+        if len(states) > 1 and len(kinds) == 1:
             report_topologies(results)
     finally:
         for server in reversed(servers):

@@ -38,6 +38,7 @@ from gateway.config import ConfigError, ConfigProblem, CourtSettings, GatewayCon
 from gateway.console import console_routes
 from gateway.core import Gateway
 from gateway.court_client import CourtTransport, TransportSettings
+from gateway.dispatch import ShortWays
 from gateway.errors import ErrorCode, GatewayError
 from gateway.http_io import request_id_for
 from gateway.http_limits import REFUSAL_BODY, head_too_large
@@ -153,7 +154,10 @@ class Runtime:
         self.jobs: list[BackgroundJob] = self._jobs()
         handlers = {HTTPException: _http_exception}
         ops_routes = self._ops_routes()
+        self._channel_routes = {name: adapter.routes() for name, adapter in self.adapters.items()}
         self.app = Starlette(routes=self._routes(None if ops_listener else ops_routes), exception_handlers=handlers)
+        #: ``app_for(path)``: the app of only the routes that can answer a path, as ``self.app`` would
+        self.app_for = ShortWays(self.app, self._channel_routes, handlers).app_for
         #: what the operations listener serves (the public app when there is no such listener)
         self.ops_app = Starlette(routes=ops_routes, exception_handlers=handlers) if ops_listener else self.app
 
@@ -188,8 +192,8 @@ class Runtime:
             *self.sla.http_routes(self.api, self.audit),
             # Two levels, so a request is matched against a handful of prefixes, not every route.
             Mount("/api/v1", routes=[Route("/openapi.json", _openapi, methods=["GET"]), *self.api.routes()]),
-            Mount("/channels", routes=[Mount(f"/{name}", routes=adapter.routes())
-                                       for name, adapter in self.adapters.items()]),
+            Mount("/channels", routes=[Mount(f"/{name}", routes=routes)
+                                       for name, routes in self._channel_routes.items()]),
         ]
         return routes
 
@@ -289,7 +293,7 @@ class GatewayHost:
             await _refuse_head(scope, receive, send)
             return
         tracing.remember(scope)
-        await runtime.app(scope, receive, send)
+        await runtime.app_for(scope["path"])(scope, receive, send)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:

@@ -6,8 +6,8 @@ changes nothing), then parsed as gateway/json_bodies.py says.
 
 from __future__ import annotations
 
+import random
 import re
-import secrets
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
@@ -24,12 +24,17 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
 
 
 def request_id_for(request: Request) -> str:
-    """The caller's X-Request-Id when it is a sane token, else a fresh one; stored on the request."""
+    """The caller's X-Request-Id when it is a sane token, else a fresh one; stored on the request.
+
+    Fresh ids come from the process's Mersenne Twister (reseeded by Python in a forked child), not
+    the kernel: a request id is unique, not secret (the caller may choose it), and a getrandom
+    system call per request costs a few microseconds (see gateway/tracing.py).
+    """
     existing = getattr(request.state, "request_id", None)
     if existing:
         return str(existing)
     offered = request.headers.get("x-request-id", "")
-    request_id = offered if _REQUEST_ID.match(offered) else secrets.token_hex(12)
+    request_id = offered if _REQUEST_ID.match(offered) else f"{random.getrandbits(96):024x}"
     request.state.request_id = request_id
     return request_id
 
@@ -61,11 +66,15 @@ def bearer_token(request: Request) -> str | None:
 
 
 def set_outcome_headers(response: Response, outcome: Outcome) -> Response:
-    """Headers every answer carries: a replay is flagged; rate-limit state is reported (IETF RateLimit)."""
+    """Headers every answer carries: a replay is flagged; rate-limit state is reported (IETF RateLimit).
+
+    Appended, not set: no one else writes these, and setting each would first search the others.
+    """
+    headers = response.headers
     if outcome.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
+        headers.append("Idempotent-Replayed", "true")
     if outcome.rate is not None:
-        response.headers["RateLimit-Limit"] = str(outcome.rate.limit)
-        response.headers["RateLimit-Remaining"] = str(outcome.rate.remaining)
-        response.headers["RateLimit-Reset"] = str(max(0, int(outcome.rate.reset_s + 0.999)))
+        headers.append("RateLimit-Limit", str(outcome.rate.limit))
+        headers.append("RateLimit-Remaining", str(outcome.rate.remaining))
+        headers.append("RateLimit-Reset", str(max(0, int(outcome.rate.reset_s + 0.999))))
     return response

@@ -113,12 +113,12 @@ def ops_address(config: GatewayConfig, public_host: str, ops_port: int | None) -
 
 
 def uvicorn_config(app: Any, listen: Listen, config: GatewayConfig, **extra: Any) -> uvicorn.Config:
-    from gateway.http_limits import HeadLimitedProtocol
+    from gateway.write_batching import server_options
 
     # Forwarded headers are believed only from the proxies the config names (OWASP API8).
     proxies = [str(network) for network in config.gateway.trusted_proxies]
     return uvicorn.Config(app, host=listen.host, port=listen.port, log_config=None, access_log=False,
-                          lifespan="on", server_header=False, http=HeadLimitedProtocol, ws="none",
+                          lifespan="on", server_header=False, ws="none", **server_options(),
                           proxy_headers=bool(proxies), forwarded_allow_ips=proxies or None,
                           timeout_graceful_shutdown=DRAIN_S, **extra)
 

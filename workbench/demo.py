@@ -33,10 +33,10 @@ from gateway.config import load_config
 from gateway.console.pages import STATIC_DIR
 from gateway.console.simulator import simulator_routes
 from gateway.domain.courts import GUANGZHOU_COURTS, court_env_suffix
-from gateway.http_limits import HeadLimitedProtocol
 from gateway.logs import configure_logging
 from gateway.notify.standin import SmsStandIn
 from gateway.tokens import generate_ec_pem
+from gateway.write_batching import server_options
 from workbench.idp_standin import DemoIdentityProvider
 
 
@@ -231,7 +231,7 @@ class DemoError(Exception):
 
 def _server(app: Any, port: int) -> uvicorn.Server:
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on",
-                            server_header=False, http=HeadLimitedProtocol)
+                            server_header=False, **server_options())
     server = uvicorn.Server(config)
     return server
 
