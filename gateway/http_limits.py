@@ -26,6 +26,13 @@ SERVER_HEAD_BYTES = MAX_HEAD_BYTES + 8 * 1024
 #: uvicorn's HTTP protocol (its name in uvicorn.config.HTTP_PROTOCOLS) and the option that bounds its heads
 HTTP_PROTOCOL = "h11"
 HEAD_LIMIT_OPTIONS: dict[str, Any] = {"h11_max_incomplete_event_size": SERVER_HEAD_BYTES}
+
+
+def server_options() -> dict[str, Any]:
+    """The ``uvicorn.Config`` options every gateway server uses: uvicorn's own h11 protocol, head bounded."""
+    return {"http": HTTP_PROTOCOL, **HEAD_LIMIT_OPTIONS}
+
+
 REFUSAL_BODY = orjson.dumps({
     "type": "https://court-gateway.invalid/errors/request-headers-too-large",
     "title": "Request Header Fields Too Large", "status": 431, "code": "REQUEST_HEADERS_TOO_LARGE",

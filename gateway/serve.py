@@ -113,7 +113,7 @@ def ops_address(config: GatewayConfig, public_host: str, ops_port: int | None) -
 
 
 def uvicorn_config(app: Any, listen: Listen, config: GatewayConfig, **extra: Any) -> uvicorn.Config:
-    from gateway.write_batching import server_options
+    from gateway.http_limits import server_options
 
     # Forwarded headers are believed only from the proxies the config names (OWASP API8).
     proxies = [str(network) for network in config.gateway.trusted_proxies]

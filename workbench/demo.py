@@ -33,10 +33,10 @@ from gateway.config import load_config
 from gateway.console.pages import STATIC_DIR
 from gateway.console.simulator import simulator_routes
 from gateway.domain.courts import GUANGZHOU_COURTS, court_env_suffix
+from gateway.http_limits import server_options
 from gateway.logs import configure_logging
 from gateway.notify.standin import SmsStandIn
 from gateway.tokens import generate_ec_pem
-from gateway.write_batching import server_options
 from workbench.idp_standin import DemoIdentityProvider
 
 
