@@ -69,6 +69,7 @@ if TYPE_CHECKING:
     from gateway.http_io import read_json_object as read_json_object
     from gateway.http_io import request_id_for as request_id_for
     from gateway.http_io import set_outcome_headers as set_outcome_headers
+    from gateway.http_io import signed_target as signed_target
     from gateway.json_bodies import check_depth as check_depth
     from gateway.json_bodies import json_bytes as json_bytes
     from gateway.json_bodies import parse_json_object as parse_json_object
@@ -142,6 +143,7 @@ _HOMES: dict[str, tuple[str, str]] = {
     "read_json_object": ("gateway.http_io", "read_json_object"),
     "request_id_for": ("gateway.http_io", "request_id_for"),
     "set_outcome_headers": ("gateway.http_io", "set_outcome_headers"),
+    "signed_target": ("gateway.http_io", "signed_target"),
     # signatures and replays
     "Algorithm": ("gateway.signing", "Algorithm"),
     "NonceGuard": ("gateway.nonces", "NonceGuard"),
@@ -271,6 +273,7 @@ __all__ = [
     "set_outcome_headers",
     "settings_error",
     "settings_problem",
+    "signed_target",
     "spool_body",
     "status_label",
     "valid_serial",

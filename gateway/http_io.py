@@ -57,6 +57,16 @@ async def read_json_object(request: Request, max_bytes: int = MAX_JSON_BYTES) ->
     return parse_json_object(await read_body(request, max_bytes))
 
 
+def signed_target(request: Request) -> str:
+    """PATH as signed channels sign it (CONTRACTS.md section 4): the raw path exactly as received,
+    including ``/channels/...``, plus ``?`` and the raw query string if any."""
+    scope = request.scope
+    raw = scope.get("raw_path")
+    path = raw.decode("latin-1") if raw else scope.get("root_path", "") + scope["path"]
+    query = scope.get("query_string", b"").decode("latin-1")
+    return f"{path}?{query}" if query else path
+
+
 def bearer_token(request: Request) -> str | None:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")

@@ -73,6 +73,7 @@ from gateway import (
     read_body,
     request_id_for,
     set_outcome_headers,
+    signed_target,
     spool_body,
 )
 
@@ -122,7 +123,7 @@ class KioskAdapter(Adapter):
         """Known device -> signature -> timestamp within ±300 s -> nonce unseen (the contract's order)."""
         headers = headers or DeviceHeaders.of(request.headers)
         device = self.devices.lookup(headers.device_id)
-        message = protocol.string_to_sign(request.method, raw_target(request), headers.timestamp, headers.nonce,
+        message = protocol.string_to_sign(request.method, signed_target(request), headers.timestamp, headers.nonce,
                                           digest_hex)
         if not protocol.signature_matches(device.keys_at(time.time()), headers.signature, message):
             raise GatewayError(ErrorCode.SIGNATURE_INVALID, "device signature does not match")
@@ -275,15 +276,6 @@ class KioskAdapter(Adapter):
 
 
 # --- helpers -----------------------------------------------------------------------------------------
-
-
-def raw_target(request: Request) -> str:
-    """PATH as signed: the raw path exactly as received, plus ``?`` and the raw query string if any."""
-    scope = request.scope
-    raw = scope.get("raw_path")
-    path = raw.decode("latin-1") if raw else scope.get("root_path", "") + scope["path"]
-    query = scope.get("query_string", b"").decode("latin-1")
-    return f"{path}?{query}" if query else path
 
 
 def take_txn_id(args: dict[str, Any]) -> str | None:

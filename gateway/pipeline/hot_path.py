@@ -98,8 +98,8 @@ class StateRoundTrip:
         return HotPath(self.local_limits.check(checks) if checks else None, values)
 
     def _cached_session(self, ref: SessionRef) -> bytes:
-        # Kiosk sessions idle out and end when the card is taken: only the shared store can say
-        # they are still open, so they fail closed.
+        # Sessions with an idle timeout (a terminal's, which also ends when its card is taken out):
+        # only the shared store can say they are still open, so they fail closed.
         record = None if ref.idle_timeout_s else self.sessions.get(ref.sid)
         if record is None:
             raise state_unavailable("state store unavailable: session cannot be checked")

@@ -50,6 +50,7 @@ from gateway import (
     read_body,
     request_id_for,
     set_outcome_headers,
+    signed_target,
     spool_body,
 )
 
@@ -87,7 +88,7 @@ class ExampleTerminalAdapter(Adapter):
         key = self.keys.get(headers.terminal_id)
         if key is None:
             raise GatewayError(ErrorCode.UNAUTHENTICATED, "unknown terminal")
-        protocol.require_valid(key, headers, request.method, _raw_target(request), body_sha256_hex)
+        protocol.require_valid(key, headers, request.method, signed_target(request), body_sha256_hex)
         check_timestamp(parse_timestamp(headers.time))
         await self.gateway.nonces.claim(self.context.name, headers.terminal_id, headers.nonce)
         return headers.terminal_id
@@ -170,14 +171,6 @@ def _identity(body: dict[str, Any]) -> tuple[str, str, str | None]:
     if phone is not None and mobile is None:
         raise GatewayError(ErrorCode.VALIDATION_FAILED, "phone", [FieldError("phone", "手机号码有误。")])
     return name.strip(), normalise_id_number(id_number), mobile
-
-
-def _raw_target(request: Request) -> str:
-    """PATH as signed: the raw path as received, plus ``?`` and the raw query string if any."""
-    raw = request.scope.get("raw_path")
-    path = raw.decode("latin-1") if raw else request.scope["path"]
-    query = request.scope.get("query_string", b"").decode("latin-1")
-    return f"{path}?{query}" if query else path
 
 
 def _json(body: dict[str, Any], status: int = 200) -> Response:
